@@ -1,0 +1,23 @@
+# Hub: `make run` serves on :8080 with the embedded defaults; `make test` runs the whole suite.
+SHELL := /bin/bash
+
+.PHONY: deps build run test bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	swift build -c release --product hub
+
+run: build
+	@mkdir -p data
+	.build/release/hub serve
+
+test: deps
+	scripts/test.sh
+
+bench: deps
+	Benchmarks/run.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+import Engine
+import Foundation
+import Synchronization
+
+/// One live reverse-WebSocket connection from a OneBot implementation, and the action client on it.
+///
+/// Actions get unique string echoes and are matched to responses in any order. When the connection
+/// ends, every pending action fails at once with ``OneBotActionError/Kind/connectionLost``.
+public final class OneBotConnection: Sendable {
+    /// What the writer loop sends.
+    enum Outbound: Sendable {
+        case text(String)
+        case close(code: UInt16, reason: String)
+    }
+
+    public let selfID: Int64
+    public let role: OneBotRole
+    /// Increases with every connection the hub accepts; a late close of an old socket never removes
+    /// a newer one.
+    public let generation: UInt64
+    let outbound: BoundedQueue<Outbound>
+    private let pending = Mutex([String: CheckedContinuation<OneBotActionResponse, any Error>]())
+    private let echoCounter = Atomic<UInt64>(0)
+    private let closed = Atomic<Bool>(false)
+    /// Nanoseconds (ContinuousClock-based uptime) of the last frame received.
+    let lastFrameAt = Atomic<Int64>(0)
+    /// Heartbeat interval in milliseconds, 0 until a heartbeat arrives.
+    let heartbeatInterval = Atomic<Int64>(0)
+
+    init(selfID: Int64, role: OneBotRole, generation: UInt64, outboundCapacity: Int = 4096) {
+        self.selfID = selfID
+        self.role = role
+        self.generation = generation
+        self.outbound = BoundedQueue(capacity: outboundCapacity)
+    }
+
+    /// Sends `action` and waits for its response, up to `timeout`.
+    public func call(_ action: String, params: JSONValue, timeout: Duration) async throws -> OneBotActionResponse {
+        guard role.carriesActions else { throw OneBotActionError(.noRoute, detail: "connection is Event-only") }
+        let echo = "hub-\(generation)-\(echoCounter.wrappingAdd(1, ordering: .relaxed).newValue)"
+        var frame = [UInt8]()
+        JSONValue.object(["action": .string(action), "params": params, "echo": .string(echo)]).write(into: &frame)
+        let text = String(decoding: frame, as: UTF8.self)
+        return try await withThrowingTaskGroup(of: OneBotActionResponse.self) { group in
+            group.addTask {
+                try await self.awaitResponse(echo: echo, frame: text)
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw OneBotActionError(.timeout, detail: "\(action) got no answer within \(timeout)")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+
+    private func awaitResponse(echo: String, frame: String) async throws -> OneBotActionResponse {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let registered = pending.withLock { pending -> Bool in
+                    if closed.load(ordering: .acquiring) || Task.isCancelled { return false }
+                    pending[echo] = continuation
+                    return true
+                }
+                guard registered else {
+                    continuation.resume(throwing: closed.load(ordering: .acquiring) ? OneBotActionError(.connectionLost) : CancellationError())
+                    return
+                }
+                if !outbound.tryEnqueue(.text(frame)) {
+                    if let waiting = pending.withLock({ $0.removeValue(forKey: echo) }) {
+                        waiting.resume(throwing: OneBotActionError(outbound.isClosed ? .connectionLost : .overloaded))
+                    }
+                }
+            }
+        } onCancel: {
+            if let waiting = pending.withLock({ $0.removeValue(forKey: echo) }) {
+                waiting.resume(throwing: CancellationError())
+            }
+        }
+    }
+
+    /// Hands a response to the action waiting for its echo; false when none waits (late or unknown).
+    @discardableResult
+    func resolve(_ response: OneBotActionResponse) -> Bool {
+        guard let echo = response.echo, !echo.isEmpty,
+            let waiting = pending.withLock({ $0.removeValue(forKey: echo) })
+        else { return false }
+        waiting.resume(returning: response)
+        return true
+    }
+
+    /// Asks the writer to close the socket with `code`.
+    func requestClose(code: UInt16, reason: String) {
+        _ = outbound.tryEnqueue(.close(code: code, reason: reason))
+    }
+
+    /// Marks the connection gone and fails every pending action.
+    func markClosed() {
+        closed.store(true, ordering: .releasing)
+        outbound.close()
+        let waiting = pending.withLock { pending in
+            let all = Array(pending.values)
+            pending.removeAll()
+            return all
+        }
+        for continuation in waiting { continuation.resume(throwing: OneBotActionError(.connectionLost)) }
+    }
+
+    /// Whether the connection has ended.
+    public var isClosed: Bool { closed.load(ordering: .acquiring) }
+
+    /// Actions waiting for an answer.
+    var pendingCount: Int { pending.withLock { $0.count } }
+}

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+import Engine
+import Hummingbird
+import HTTPTypes
+import NIOCore
+
+extension OneBotDoor {
+    /// The HTTP POST callback paths.
+    public static let callbackPaths = ["/onebot/v11/http", "/api/v1/qq/callback"]
+
+    /// Registers the HTTP POST callback and the plain-HTTP side of the WebSocket paths (which
+    /// answers refused handshakes with 400/401/403 and anything else with 426).
+    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+        for path in Self.callbackPaths {
+            router.post(RouterPath(path)) { request, context in
+                try await self.receiveCallback(request, context: context)
+            }
+            for method in [HTTPRequest.Method.get, .put, .delete, .patch] {
+                router.on(RouterPath(path), method: method) { _, _ -> Response in
+                    var response = Self.errorResponse(.methodNotAllowed, "use POST")
+                    response.headers[.allow] = "POST"
+                    return response
+                }
+            }
+        }
+        for (path, role) in Self.webSocketPaths {
+            router.get(RouterPath(path)) { request, context -> Response in
+                switch self.handshake.evaluate(headers: request.headers, query: request.uri.query, pathRole: role) {
+                case .failure(let rejection):
+                    context.logger.notice(
+                        "OneBot WebSocket handshake refused", metadata: ["hub.status": "\(rejection.status.code)", "hub.reason": "\(rejection.message)"])
+                    return Self.errorResponse(rejection.status, rejection.message)
+                case .success:
+                    var response = Self.errorResponse(.upgradeRequired, "this endpoint takes WebSocket connections")
+                    response.headers[.upgrade] = "websocket"
+                    return response
+                }
+            }
+        }
+    }
+
+    /// The HTTP POST callback (ONEBOT11.md §1.2, checked in the [HUB] order).
+    func receiveCallback<Context: RequestContext>(_ request: Request, context: Context) async throws -> Response {
+        guard let selfText = request.headers[OneBotHandshake.selfIDField], let selfID = Int64(selfText.trimmingCharacters(in: " \t")) else {
+            return reject(.badRequest, "X-Self-ID header missing or not a number", context: context)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: settings.maxBodyBytes)
+        } catch {
+            return reject(.contentTooLarge, "body larger than \(settings.maxBodyBytes) bytes", context: context)
+        }
+        if let secret = settings.secret, !secret.isEmpty {
+            switch OneBotCredentials.checkSignature(request.headers[Self.signatureField], body: body.readableBytesView, secret: secret) {
+            case .missing: return reject(.unauthorized, "X-Signature required", context: context)
+            case .wrong: return reject(.forbidden, "X-Signature does not match the body", context: context)
+            case .ok: break
+            }
+        }
+        guard body.readableBytes > 0 else { return reject(.badRequest, "empty body", context: context) }
+        let event: OneBotEvent
+        do {
+            event = try OneBotEvent(json: try JSONValue(parsing: body.readableBytesView))
+        } catch {
+            metrics.malformedInput(door: "onebot", reason: "invalid_callback")
+            return reject(.badRequest, "\(error)", context: context)
+        }
+        await handle(event, selfID: selfID, connection: nil, transport: "http")
+        return Response(status: .noContent)
+    }
+
+    private func reject<Context: RequestContext>(_ status: HTTPResponse.Status, _ message: String, context: Context) -> Response {
+        context.logger.notice("OneBot callback refused", metadata: ["hub.status": "\(status.code)", "hub.reason": "\(message)"])
+        return Self.errorResponse(status, message)
+    }
+
+    /// A JSON error response: `{"error":{"message":…}}`, the shape Hummingbird's `HTTPError` uses.
+    static func errorResponse(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        var body = [UInt8]()
+        JSONValue.object(["error": ["message": .string(message)]]).write(into: &body)
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static let signatureField = HTTPField.Name("X-Signature")!
+}

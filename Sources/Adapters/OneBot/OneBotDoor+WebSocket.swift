@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+import Engine
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+
+extension OneBotDoor {
+    /// The reverse-WebSocket paths and the role each implies (nil: from `X-Client-Role`).
+    public static let webSocketPaths: [(path: String, role: OneBotRole?)] = [
+        ("/onebot/v11/ws", nil), ("/onebot/v11/ws/api", .api), ("/onebot/v11/ws/event", .event),
+        ("/onebot/v11/", nil), ("/api/v1/qq/websocket", nil),
+    ]
+
+    /// Registers the reverse-WebSocket endpoints on the router used for upgrades. Everything is
+    /// decided before the upgrade; a refused handshake falls through to the HTTP routes of
+    /// ``addRoutes(to:)``, which answer it with 400, 401 or 403.
+    public func addWebSocketRoutes<Context: WebSocketRequestContext>(to router: Router<Context>) {
+        for (path, role) in Self.webSocketPaths {
+            router.ws(RouterPath(path)) { request, _ in
+                switch self.handshake.evaluate(headers: request.headers, query: request.uri.query, pathRole: role) {
+                case .success: return .upgrade([:])
+                case .failure: return .dontUpgrade
+                }
+            } onUpgrade: { inbound, outbound, context in
+                guard case .success(let accepted) = self.handshake.evaluate(
+                    headers: context.request.headers, query: context.request.uri.query, pathRole: role)
+                else { return }
+                try await self.serve(accepted, inbound: inbound, outbound: outbound)
+            }
+        }
+    }
+
+    private enum LoopEnd: Sendable {
+        case reader, writer, watchdog, outbox
+    }
+
+    /// Runs one connection: reads frames, writes queued frames, watches heartbeats, flushes the outbox.
+    func serve(_ accepted: OneBotHandshake.Accepted, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let connection = OneBotConnection(
+            selfID: accepted.selfID, role: accepted.role, generation: registry.nextGeneration(), outboundCapacity: settings.outboundQueue)
+        connection.lastFrameAt.store(Self.uptimeNanoseconds(), ordering: .relaxed)
+        var logger = self.logger
+        logger[metadataKey: "hub.bot"] = "\(accepted.selfID)"
+        logger[metadataKey: "hub.role"] = "\(accepted.role.rawValue)"
+        logger[metadataKey: "hub.connection"] = "\(connection.generation)"
+        for replaced in registry.register(connection) {
+            logger.info("connection replaced by a newer one", metadata: ["hub.replaced": "\(replaced.generation)"])
+            replaced.requestClose(code: 1000, reason: "replaced by a new connection")
+        }
+        metrics.connectedBots(door: "qq", count: registry.connectedBots.count)
+        logger.info("bot connected")
+        defer {
+            registry.unregister(connection)
+            connection.markClosed()
+            metrics.connectedBots(door: "qq", count: registry.connectedBots.count)
+            logger.info("bot disconnected")
+        }
+        let connectionLogger = logger
+        try await withThrowingTaskGroup(of: LoopEnd.self) { group in
+            group.addTask {
+                try await self.readFrames(inbound, connection: connection, logger: connectionLogger)
+                return .reader
+            }
+            group.addTask {
+                try await Self.writeFrames(outbound, connection: connection)
+                return .writer
+            }
+            group.addTask {
+                try await self.watchHeartbeats(connection, logger: connectionLogger)
+                return .watchdog
+            }
+            if connection.role.carriesActions {
+                group.addTask {
+                    await self.flushOutbox(for: connection)
+                    return .outbox
+                }
+            }
+            while let end = try await group.next() {
+                if end == .outbox || end == .watchdog { continue }
+                if end == .writer {
+                    // The writer ends after sending a close frame; let the reader see the close reply.
+                    continue
+                }
+                break
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func readFrames(_ inbound: WebSocketInboundStream, connection: OneBotConnection, logger: Logger) async throws {
+        for try await message in inbound.messages(maxSize: settings.maxFrameBytes) {
+            connection.lastFrameAt.store(Self.uptimeNanoseconds(), ordering: .relaxed)
+            let value: JSONValue
+            do {
+                switch message {
+                case .text(let text): value = try JSONValue(parsing: text)
+                case .binary(let buffer): value = try JSONValue(parsing: buffer.readableBytesView)
+                }
+            } catch {
+                metrics.malformedInput(door: "onebot", reason: "invalid_json")
+                logger.warning("malformed frame ignored", metadata: ["error": "\(error)"])
+                continue
+            }
+            if value["post_type"] != nil {
+                do {
+                    let event = try OneBotEvent(json: value)
+                    await handle(event, selfID: connection.selfID, connection: connection, transport: "ws")
+                } catch {
+                    metrics.malformedInput(door: "onebot", reason: "invalid_event")
+                    logger.warning("malformed event ignored", metadata: ["error": "\(error)"])
+                }
+            } else if let response = OneBotActionResponse(json: value) {
+                if !connection.resolve(response) {
+                    logger.debug("response to an unknown or expired action dropped", metadata: ["hub.echo": "\(response.echo ?? "")"])
+                }
+            } else {
+                metrics.malformedInput(door: "onebot", reason: "unknown_frame")
+                logger.warning("frame that is neither event nor action response ignored")
+            }
+        }
+    }
+
+    private static func writeFrames(_ outbound: WebSocketOutboundWriter, connection: OneBotConnection) async throws {
+        while let item = await connection.outbound.next() {
+            switch item {
+            case .text(let text):
+                try await outbound.write(.text(text))
+            case .close(let code, let reason):
+                try await outbound.close(WebSocketErrorCode(codeNumber: Int(code)), reason: reason)
+                return
+            }
+        }
+    }
+
+    /// Closes a connection that stays silent for `max(3 × interval, interval + grace)` once
+    /// heartbeats have been seen on it, and marks the bot stale.
+    private func watchHeartbeats(_ connection: OneBotConnection, logger: Logger) async throws {
+        let grace = settings.heartbeatGrace.nanoseconds
+        while true {
+            let interval = connection.heartbeatInterval.load(ordering: .relaxed) * 1_000_000
+            let check: Duration = interval > 0 ? .nanoseconds(min(max(interval / 4, 50_000_000), 1_000_000_000)) : .seconds(1)
+            try await Task.sleep(for: check)
+            guard interval > 0 else { continue }
+            let silence = Self.uptimeNanoseconds() - connection.lastFrameAt.load(ordering: .relaxed)
+            if silence > max(3 * interval, interval + grace) {
+                logger.warning("no frame from bot within the heartbeat window; closing", metadata: ["hub.silence_ms": "\(silence / 1_000_000)"])
+                markStale(connection.selfID)
+                connection.requestClose(code: 1001, reason: "heartbeat timeout")
+                return
+            }
+        }
+    }
+
+    private static let startInstant = ContinuousClock.now
+
+    static func uptimeNanoseconds() -> Int64 {
+        (ContinuousClock.now - startInstant).nanoseconds
+    }
+}

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+import AsyncHTTPClient
+import Engine
+import Foundation
+import Logging
+import Synchronization
+
+/// The QQ door: OneBot 11 implementations connect here over reverse WebSocket or push events over
+/// HTTP POST; their messages go to the ``ConversationEngine`` and the replies come back as actions.
+///
+/// ```swift
+/// let door = OneBotDoor(settings: settings, engine: engine, outbox: outbox, httpClient: .shared, logger: logger)
+/// door.addRoutes(to: router)              // HTTP POST callback, handshake errors
+/// door.addWebSocketRoutes(to: wsRouter)   // reverse WebSocket
+/// ```
+public final class OneBotDoor: Sendable {
+    /// What became of an action.
+    enum Outcome: Sendable {
+        case done(OneBotActionResponse)
+        /// Kept in the outbox until the bot comes back.
+        case queued
+    }
+
+    /// What the hub knows about a bot.
+    public struct BotStatus: Sendable, Hashable {
+        public var online: Bool?
+        public var lastHeartbeat: Date?
+        public var stale: Bool
+    }
+
+    public let settings: OneBotDoorSettings
+    public let registry = OneBotConnectionRegistry()
+    let engine: ConversationEngine
+    let outbox: Outbox?
+    let httpAPI: OneBotHTTPAPI
+    let handshake: OneBotHandshake
+    let metrics: HubMetrics
+    let logger: Logger
+    private let statuses = Mutex([Int64: BotStatus]())
+
+    public init(
+        settings: OneBotDoorSettings, engine: ConversationEngine, outbox: Outbox?, httpClient: HTTPClient, metrics: HubMetrics = .disabled,
+        logger: Logger
+    ) {
+        self.settings = settings
+        self.engine = engine
+        self.outbox = outbox
+        self.httpAPI = OneBotHTTPAPI(client: httpClient, accessToken: settings.accessToken)
+        self.handshake = OneBotHandshake(accessToken: settings.accessToken)
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// The status of every bot seen so far.
+    public var botStatuses: [Int64: BotStatus] { statuses.withLock { $0 } }
+
+    // MARK: Events
+
+    /// Handles one event from any transport. `connection` is the WebSocket it came on, if any.
+    func handle(_ event: OneBotEvent, selfID: Int64, connection: OneBotConnection?, transport: String) async {
+        metrics.eventReceived(door: "onebot", type: event.postType)
+        if let bodySelfID = event.selfID, bodySelfID != selfID {
+            logger.notice(
+                "self_id in the event differs from X-Self-ID; using the header",
+                metadata: ["hub.bot": "\(selfID)", "hub.event_self_id": "\(bodySelfID)"])
+        }
+        switch event.postType {
+        case "meta_event":
+            noteMetaEvent(event, selfID: selfID, connection: connection)
+        case "message":
+            guard let conversationEvent = OneBotEventNormalizer.conversationEvent(from: event, selfID: selfID) else {
+                metrics.malformedInput(door: "onebot", reason: "message_without_user")
+                logger.notice("message event without user_id ignored", metadata: ["hub.bot": "\(selfID)"])
+                return
+            }
+            let admission = await engine.submit(conversationEvent, sink: OneBotReplySink(door: self))
+            logger.trace(
+                "message event", metadata: ["hub.bot": "\(selfID)", "hub.transport": "\(transport)", "hub.admission": "\(admission)"])
+        default:
+            logger.debug(
+                "event passed over",
+                metadata: ["hub.bot": "\(selfID)", "hub.post_type": "\(event.postType)", "hub.type": "\(event.detailType ?? "")"])
+        }
+    }
+
+    private func noteMetaEvent(_ event: OneBotEvent, selfID: Int64, connection: OneBotConnection?) {
+        switch event.detailType {
+        case "heartbeat":
+            if let interval = event.raw["interval"]?.int64Value, interval > 0 {
+                connection?.heartbeatInterval.store(interval, ordering: .relaxed)
+            }
+            let online = event.raw["status"]?["online"]?.boolValue
+            let wasOnline = statuses.withLock { statuses -> Bool? in
+                let previous = statuses[selfID]?.online
+                statuses[selfID] = BotStatus(online: online, lastHeartbeat: Date(), stale: false)
+                return previous
+            }
+            if online == false, wasOnline != false {
+                logger.warning("bot reports its QQ account offline", metadata: ["hub.bot": "\(selfID)"])
+            }
+        case "lifecycle":
+            logger.info("bot lifecycle", metadata: ["hub.bot": "\(selfID)", "hub.sub_type": "\(event.subType ?? "")"])
+        default:
+            break
+        }
+    }
+
+    func markStale(_ selfID: Int64) {
+        statuses.withLock { $0[selfID, default: BotStatus(online: nil, lastHeartbeat: nil, stale: true)].stale = true }
+    }
+
+    // MARK: Actions
+
+    /// Runs `action` for `selfID` over the best route: the live WebSocket, else the configured HTTP
+    /// API, else (waiting up to `replyWait` for the bot to reconnect) the outbox when allowed.
+    func perform(_ action: String, params: JSONValue, selfID: Int64, timeout: Duration, queueWhenOffline: Bool) async throws -> Outcome {
+        if let connection = registry.actionConnection(for: selfID) {
+            return .done(try await call(connection, action, params: params, timeout: timeout))
+        }
+        if let base = settings.httpAPI[selfID] {
+            return .done(try await httpAPI.call(baseURL: base, action: action, params: params, timeout: timeout))
+        }
+        if let connection = await registry.waitForActionConnection(selfID, timeout: settings.replyWait) {
+            return .done(try await call(connection, action, params: params, timeout: timeout))
+        }
+        guard queueWhenOffline, let outbox else { throw OneBotActionError(.noRoute, detail: "bot \(selfID) is not connected") }
+        var payload = [UInt8]()
+        JSONValue.object(["action": .string(action), "params": params]).write(into: &payload)
+        try await outbox.enqueue(platform: .qq, bot: String(selfID), payload: String(decoding: payload, as: UTF8.self))
+        metrics.replySent(door: "qq", outcome: "queued")
+        logger.notice("bot offline; reply kept in the outbox", metadata: ["hub.bot": "\(selfID)"])
+        return .queued
+    }
+
+    private func call(_ connection: OneBotConnection, _ action: String, params: JSONValue, timeout: Duration) async throws
+        -> OneBotActionResponse
+    {
+        let response = try await connection.call(action, params: params, timeout: timeout)
+        guard response.succeeded else { throw OneBotActionError(.failed, response: response) }
+        return response
+    }
+
+    /// Sends what the outbox holds for the bot on `connection`, oldest first.
+    func flushOutbox(for connection: OneBotConnection) async {
+        guard let outbox, connection.role.carriesActions else { return }
+        let bot = String(connection.selfID)
+        do {
+            for entry in try await outbox.pending(platform: .qq, bot: bot) {
+                guard let json = try? JSONValue(parsing: entry.payload), let action = json["action"]?.stringValue else {
+                    try await outbox.remove(entry.id)
+                    continue
+                }
+                do {
+                    _ = try await call(connection, action, params: json["params"] ?? .object([:]), timeout: settings.mediaActionTimeout)
+                    try await outbox.remove(entry.id)
+                    metrics.replySent(door: "qq", outcome: "sent_from_outbox")
+                } catch let error as OneBotActionError where error.kind == .connectionLost {
+                    return
+                } catch {
+                    logger.warning("outbox entry failed", metadata: ["hub.bot": "\(bot)", "error": "\(error)"])
+                    try await outbox.recordFailure(entry.id)
+                }
+            }
+        } catch {
+            logger.error("outbox unavailable", metadata: ["hub.bot": "\(bot)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// A chat completion request, independent of the provider.
+public struct ChatRequest: Sendable, Hashable {
+    public var model: String
+    public var messages: [ChatMessage]
+    public var maxTokens: Int?
+    public var temperature: Double?
+
+    public init(model: String, messages: [ChatMessage], maxTokens: Int? = nil, temperature: Double? = nil) {
+        self.model = model
+        self.messages = messages
+        self.maxTokens = maxTokens
+        self.temperature = temperature
+    }
+}
+
+/// Token counts reported by a provider.
+public struct TokenUsage: Sendable, Hashable {
+    public var promptTokens: Int
+    public var completionTokens: Int
+
+    public init(promptTokens: Int, completionTokens: Int) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+    }
+
+    public var totalTokens: Int { promptTokens + completionTokens }
+}
+
+/// A finished answer.
+public struct ChatCompletion: Sendable, Hashable {
+    public var content: String
+    public var model: String
+    public var finishReason: String?
+    public var usage: TokenUsage?
+
+    public init(content: String, model: String, finishReason: String? = nil, usage: TokenUsage? = nil) {
+        self.content = content
+        self.model = model
+        self.finishReason = finishReason
+        self.usage = usage
+    }
+}
+
+/// One piece of a streamed answer.
+public enum ChatDelta: Sendable, Hashable {
+    /// More text.
+    case content(String)
+    /// The stream ended normally with this reason.
+    case finish(reason: String)
+    /// Usage figures (sent at the end when the provider reports them).
+    case usage(TokenUsage)
+}

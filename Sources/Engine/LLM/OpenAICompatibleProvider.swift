@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: Apache-2.0
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// A chat provider speaking the OpenAI `POST /chat/completions` protocol: OpenAI itself, DeepSeek,
+/// Ollama, vLLM, LiteLLM, llama.cpp's server and most others.
+///
+/// Requests go through a shared `HTTPClient` (keep-alive pool); each has a total deadline, and the
+/// client's connect and read timeouts bound the pieces. Streaming parses server-sent events
+/// incrementally, ignoring keep-alive comments.
+public struct OpenAICompatibleProvider: ChatProvider {
+    /// How to reach the provider.
+    public struct Configuration: Sendable {
+        public var name: String
+        /// Base URL up to and including the version, e.g. `https://api.deepseek.com/v1`.
+        public var baseURL: String
+        public var apiKey: String?
+        public var models: [String]
+        /// Total deadline of one request, including the whole streamed body.
+        public var timeout: Duration
+        /// Largest response body accepted.
+        public var maxResponseBytes: Int
+
+        public init(
+            name: String, baseURL: String, apiKey: String?, models: [String], timeout: Duration = .seconds(25),
+            maxResponseBytes: Int = 8 << 20
+        ) {
+            self.name = name
+            self.baseURL = baseURL
+            self.apiKey = apiKey
+            self.models = models
+            self.timeout = timeout
+            self.maxResponseBytes = maxResponseBytes
+        }
+    }
+
+    public let configuration: Configuration
+    private let client: HTTPClient
+    private let logger: Logger
+
+    public var name: String { configuration.name }
+    public var models: [String] { configuration.models }
+
+    public init(configuration: Configuration, client: HTTPClient, logger: Logger) {
+        self.configuration = configuration
+        self.client = client
+        self.logger = logger
+    }
+
+    // MARK: Requests
+
+    public func complete(_ request: ChatRequest) async throws -> ChatCompletion {
+        let response = try await send(request, stream: false)
+        let body: ByteBuffer
+        do {
+            body = try await response.body.collect(upTo: configuration.maxResponseBytes)
+        } catch {
+            throw map(error)
+        }
+        let json: JSONValue
+        do {
+            json = try JSONValue(parsing: body.readableBytesView)
+        } catch {
+            throw ChatProviderError.malformed("response is not JSON (\(error.reason))")
+        }
+        guard let choice = json["choices"]?.arrayValue?.first else {
+            throw ChatProviderError.malformed("response has no choices")
+        }
+        let content = choice["message"]?["content"]?.stringValue ?? ""
+        return ChatCompletion(
+            content: content,
+            model: json["model"]?.stringValue ?? request.model,
+            finishReason: choice["finish_reason"]?.stringValue,
+            usage: Self.usage(from: json["usage"])
+        )
+    }
+
+    public func stream(
+        _ request: ChatRequest, onDelta: @Sendable (ChatDelta) async throws -> Void
+    ) async throws -> ChatCompletion {
+        let response = try await send(request, stream: true)
+        var parser = ServerSentEventParser()
+        var content = ""
+        var finishReason: String?
+        var usage: TokenUsage?
+        var model = request.model
+        var done = false
+        do {
+            reading: for try await chunk in response.body {
+                for event in try parser.feed(chunk.readableBytesView) {
+                    if event.data == "[DONE]" {
+                        done = true
+                        break reading
+                    }
+                    let json: JSONValue
+                    do {
+                        json = try JSONValue(parsing: event.data)
+                    } catch {
+                        throw ChatProviderError.malformed("stream event is not JSON (\(error.reason))")
+                    }
+                    if let error = json["error"], !error.isNull {
+                        throw ChatProviderError(
+                            kind: .httpStatus, status: 500, message: error["message"]?.stringValue ?? "error in stream")
+                    }
+                    if let name = json["model"]?.stringValue { model = name }
+                    if let reported = Self.usage(from: json["usage"]) {
+                        usage = reported
+                        try await onDelta(.usage(reported))
+                    }
+                    guard let choice = json["choices"]?.arrayValue?.first else { continue }
+                    if let text = choice["delta"]?["content"]?.stringValue, !text.isEmpty {
+                        content += text
+                        try await onDelta(.content(text))
+                    }
+                    if let reason = choice["finish_reason"]?.stringValue {
+                        finishReason = reason
+                        try await onDelta(.finish(reason: reason))
+                    }
+                }
+            }
+        } catch let error as ChatProviderError {
+            throw error
+        } catch is ServerSentEventParser.LineTooLong {
+            throw ChatProviderError.malformed("stream line too long")
+        } catch {
+            if error is CancellationError { throw error }
+            throw map(error)
+        }
+        guard done || finishReason != nil else {
+            throw ChatProviderError.transport("stream ended before it finished")
+        }
+        return ChatCompletion(content: content, model: model, finishReason: finishReason, usage: usage)
+    }
+
+    // MARK: Internals
+
+    private func send(_ request: ChatRequest, stream: Bool) async throws -> HTTPClientResponse {
+        var fields: [String: JSONValue] = [
+            "model": .string(request.model),
+            "messages": .array(request.messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] }),
+        ]
+        if stream {
+            fields["stream"] = true
+            fields["stream_options"] = ["include_usage": true]
+        }
+        if let maxTokens = request.maxTokens { fields["max_tokens"] = .int(Int64(maxTokens)) }
+        if let temperature = request.temperature { fields["temperature"] = .double(temperature) }
+        var body = [UInt8]()
+        JSONValue.object(fields).write(into: &body)
+
+        var httpRequest = HTTPClientRequest(url: Self.join(configuration.baseURL, "chat/completions"))
+        httpRequest.method = .POST
+        httpRequest.headers.add(name: "Content-Type", value: "application/json")
+        httpRequest.headers.add(name: "Accept", value: stream ? "text/event-stream" : "application/json")
+        if let apiKey = configuration.apiKey, !apiKey.isEmpty {
+            httpRequest.headers.add(name: "Authorization", value: "Bearer \(apiKey)")
+        }
+        httpRequest.body = .bytes(ByteBuffer(bytes: body))
+
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(httpRequest, timeout: .init(configuration.timeout))
+        } catch {
+            if error is CancellationError { throw error }
+            throw map(error)
+        }
+        guard (200..<300).contains(response.status.code) else {
+            let detail = (try? await response.body.collect(upTo: 64 << 10)).map { Self.errorMessage(from: $0) } ?? ""
+            throw ChatProviderError(
+                kind: .httpStatus, status: Int(response.status.code),
+                retryAfter: response.headers.first(name: "Retry-After").flatMap(Double.init),
+                message: detail.isEmpty ? response.status.reasonPhrase : detail)
+        }
+        return response
+    }
+
+    private func map(_ error: any Error) -> ChatProviderError {
+        if let error = error as? ChatProviderError { return error }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout:
+                return .timeout("\(configuration.name): \(error)")
+            case .bodyLengthMismatch, .remoteConnectionClosed, .cancelled:
+                return .transport("\(configuration.name): \(error)")
+            default:
+                break
+            }
+            if "\(error)".contains("responseBodyTooBig") || "\(error)".contains("TooBig") {
+                return .malformed("\(configuration.name): response too large")
+            }
+        }
+        if error is NIOTooManyBytesError { return .malformed("\(configuration.name): response too large") }
+        return .transport("\(configuration.name): \(error)")
+    }
+
+    static func usage(from value: JSONValue?) -> TokenUsage? {
+        guard let value, let prompt = value["prompt_tokens"]?.int64Value else { return nil }
+        return TokenUsage(promptTokens: Int(prompt), completionTokens: Int(value["completion_tokens"]?.int64Value ?? 0))
+    }
+
+    static func errorMessage(from body: ByteBuffer) -> String {
+        if let json = try? JSONValue(parsing: body.readableBytesView) {
+            if let message = json["error"]?["message"]?.stringValue { return message }
+            if let message = json["error"]?.stringValue { return message }
+            if let message = json["message"]?.stringValue { return message }
+        }
+        return String(String(buffer: body).prefix(200))
+    }
+
+    static func join(_ base: String, _ path: String) -> String {
+        base.hasSuffix("/") ? base + path : base + "/" + path
+    }
+}

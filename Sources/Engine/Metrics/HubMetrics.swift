@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+import CoreMetrics
+import Metrics
+
+/// The hub's metrics, created against one `MetricsFactory` (Prometheus in the app; a fresh
+/// registry per test) so that nothing depends on the process-global metrics system.
+public struct HubMetrics: Sendable {
+    private let factory: any MetricsFactory
+
+    public init(factory: any MetricsFactory) {
+        self.factory = factory
+    }
+
+    /// A factory that records nothing.
+    public static let disabled = HubMetrics(factory: NOOPMetricsHandler.instance)
+
+    /// An event arrived through `door` (`onebot`, `web`, …); `type` is the platform's kind
+    /// (`message`, `notice`, `meta_event`, …).
+    public func eventReceived(door: String, type: String) {
+        Counter(label: "hub_events_total", dimensions: [("door", door), ("type", type)], factory: factory).increment()
+    }
+
+    /// A duplicate of an earlier event was dropped.
+    public func duplicateDropped(door: String) {
+        Counter(label: "hub_duplicates_dropped_total", dimensions: [("door", door)], factory: factory).increment()
+    }
+
+    /// A reply went out (`outcome`: `sent`, `failed`, `queued`).
+    public func replySent(door: String, outcome: String) {
+        Counter(label: "hub_replies_total", dimensions: [("door", door), ("outcome", outcome)], factory: factory).increment()
+    }
+
+    /// An event was refused because its lane was full.
+    public func laneRefused(lane: String) {
+        Counter(label: "hub_lane_refused_total", dimensions: [("lane", lane)], factory: factory).increment()
+    }
+
+    /// One LLM request finished after `duration`; `outcome` is `ok` or an error kind.
+    public func llmRequest(provider: String, model: String, outcome: String, duration: Duration) {
+        Timer(
+            label: "hub_llm_request_duration_seconds",
+            dimensions: [("provider", provider), ("model", model), ("outcome", outcome)], factory: factory
+        ).recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// How many bots are connected on `door`.
+    public func connectedBots(door: String, count: Int) {
+        Gauge(label: "hub_connected_bots", dimensions: [("door", door)], factory: factory).record(count)
+    }
+
+    /// Frames or requests that were rejected as malformed.
+    public func malformedInput(door: String, reason: String) {
+        Counter(label: "hub_malformed_input_total", dimensions: [("door", door), ("reason", reason)], factory: factory)
+            .increment()
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds (saturating).
+    public var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        return scaled + attoseconds / 1_000_000_000
+    }
+}

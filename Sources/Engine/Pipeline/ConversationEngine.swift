@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The one engine behind every door: de-duplication, chat policy, sessions, the model, the reply.
+///
+/// A door calls ``submit(_:sink:)`` for each inbound message; the engine decides at once whether
+/// to answer (so chatter that is not for the bot costs nothing), then runs the turn on the
+/// `realtime` lane and hands the ``Reply`` to the door's ``ReplySink``.
+///
+/// ```swift
+/// let engine = ConversationEngine(settings: .init(), store: store, models: models, lane: lane, logger: logger)
+/// switch await engine.submit(event, sink: oneBotSink) { case .accepted, .ignored, .duplicate, .busy: break }
+/// ```
+public final class ConversationEngine: Sendable {
+    /// What happened to a submitted event.
+    public enum Admission: Sendable, Hashable {
+        /// Queued for an answer.
+        case accepted
+        /// Seen before; dropped.
+        case duplicate
+        /// Not for the bot (or from the bot itself).
+        case ignored(ChatDecision.IgnoreReason)
+        /// The lane is full; the user got a short "busy" reply.
+        case busy
+    }
+
+    public let settings: EngineSettings
+    public let models: ChatModels
+    private let store: any ConversationStore
+    private let lane: Lane
+    private let deduplicator: InboundDeduplicator
+    private let ledger = SentMessageLedger()
+    private let metrics: HubMetrics
+    private let logger: Logger
+
+    public init(
+        settings: EngineSettings, store: any ConversationStore, models: ChatModels, lane: Lane, metrics: HubMetrics = .disabled,
+        logger: Logger
+    ) {
+        self.settings = settings
+        self.store = store
+        self.models = models
+        self.lane = lane
+        self.metrics = metrics
+        self.logger = logger
+        self.deduplicator = InboundDeduplicator(window: settings.dedupeWindow, capacity: settings.dedupeCapacity)
+    }
+
+    /// Loads the de-duplication keys of the last window from the store, so that events delivered
+    /// again after a restart are still recognised.
+    public func restoreRecentInbound() async throws {
+        let now = Date().timeIntervalSince1970
+        for key in try await store.inboundKeys(since: Date(timeIntervalSince1970: now - settings.dedupeWindow)) {
+            _ = deduplicator.firstSighting(key, bot: Self.restoredBucket(for: key), at: now)
+        }
+    }
+
+    private static func restoredBucket(for key: String) -> String {
+        // Event keys start with "<platform>:<bot>:"; the bucket is "<platform>:<bot>".
+        let parts = key.split(separator: ":", maxSplits: 2)
+        return parts.count >= 2 ? "\(parts[0]):\(parts[1])" : "restored"
+    }
+
+    /// Records that `bot` on `platform` sent the message `id` (so replies to it address the bot).
+    public func recordSent(_ id: String, platform: Platform, bot: String) {
+        ledger.record(id, platform: platform, bot: bot)
+    }
+
+    /// Takes an inbound message. Returns at once; the answer is delivered to `sink` later.
+    public func submit(_ event: ConversationEvent, sink: any ReplySink) async -> Admission {
+        let door = event.platform.rawValue
+        guard deduplicator.firstSighting(event.id, bot: "\(event.platform.rawValue):\(event.botID)") else {
+            metrics.duplicateDropped(door: door)
+            logger.debug("duplicate event dropped", metadata: ["hub.event": "\(event.id)"])
+            return .duplicate
+        }
+        let quotesBot = event.content.contains { segment in
+            if case .quote(let id) = segment { return ledger.contains(id, platform: event.platform, bot: event.botID) }
+            return false
+        }
+        let decision = settings.policy.decide(event, quotesBot: quotesBot)
+        if case .ignore(let reason) = decision { return .ignored(reason) }
+        let accepted = lane.submit { [self] in
+            await self.process(event, decision: decision, sink: sink)
+        }
+        if accepted { return .accepted }
+        metrics.laneRefused(lane: lane.name)
+        logger.warning("lane full, event refused", metadata: ["hub.lane": "\(lane.name)", "hub.event": "\(event.id)"])
+        await deliver(decorate(.text("I'm busy right now, please try again in a moment."), for: event), for: event, sink: sink)
+        return .busy
+    }
+
+    // MARK: Turn
+
+    private func process(_ event: ConversationEvent, decision: ChatDecision, sink: any ReplySink) async {
+        var logger = self.logger
+        logger[metadataKey: "hub.bot"] = "\(event.botID)"
+        logger[metadataKey: "hub.user"] = "\(event.scope.user)"
+        if let group = event.scope.group { logger[metadataKey: "hub.group"] = "\(group)" }
+        let key = SessionKey(event: event, scope: settings.sessionScope)
+        var reply: Reply
+        do {
+            switch decision {
+            case .command(let command):
+                reply = try await run(command, key: key)
+                _ = try await store.recordInbound(event.id, at: event.receivedAt)
+            case .chat(let text):
+                reply = try await chat(text, event: event, key: key, logger: logger)
+            case .ignore:
+                return
+            }
+        } catch {
+            logger.error("turn failed", metadata: ["error": "\(error)"])
+            reply = .text("Sorry, something went wrong on my side. Please try again.")
+        }
+        await deliver(decorate(reply, for: event), for: event, sink: sink, logger: logger)
+    }
+
+    private func chat(_ text: String, event: ConversationEvent, key: SessionKey, logger: Logger) async throws -> Reply {
+        if text.isEmpty {
+            return .text("Hi! Ask me anything, or send \(settings.policy.prefixes.first ?? "/")help for commands.")
+        }
+        let snapshot = try await store.snapshot(key, limit: settings.history.maxTurns * 2)
+        guard let (provider, model) = models.resolve(snapshot.settings.model) else {
+            return .text("No LLM provider is configured on this hub yet, so I cannot answer. (Operator: set OPENAI_BASE_URL and OPENAI_API_KEY, or add llm.providers to hub.yaml.)")
+        }
+        let userText = key.user == nil && event.scope.group != nil ? "\(event.sender.name.isEmpty ? event.sender.id : event.sender.name): \(text)" : text
+        var messages = [ChatMessage(role: .system, content: snapshot.settings.persona ?? settings.persona)]
+        messages += settings.history.window(snapshot.history).map { ChatMessage(role: $0.role, content: $0.content) }
+        messages.append(ChatMessage(role: .user, content: userText))
+        let started = ContinuousClock.now
+        let completion: ChatCompletion
+        do {
+            completion = try await provider.complete(ChatRequest(model: model, messages: messages))
+            metrics.llmRequest(provider: provider.name, model: model, outcome: "ok", duration: ContinuousClock.now - started)
+        } catch {
+            let kind = (error as? ChatProviderError)?.kind.rawValue ?? "error"
+            metrics.llmRequest(provider: provider.name, model: model, outcome: kind, duration: ContinuousClock.now - started)
+            logger.warning("LLM request failed", metadata: ["hub.provider": "\(provider.name)", "hub.model": "\(model)", "error": "\(error)"])
+            return .text("Sorry, I couldn't get an answer right now. Please try again in a moment.")
+        }
+        let answer = completion.content.trimmingCharacters(in: .whitespacesAndNewlines)
+        try await store.append(
+            [StoredMessage(role: .user, content: userText, createdAt: event.receivedAt), StoredMessage(role: .assistant, content: answer)],
+            to: key)
+        _ = try await store.recordInbound(event.id, at: event.receivedAt)
+        return .text(answer.isEmpty ? "(the model returned an empty answer)" : answer)
+    }
+
+    private func run(_ command: ChatCommand, key: SessionKey) async throws -> Reply {
+        let prefix = settings.policy.prefixes.first ?? "/"
+        switch command {
+        case .help:
+            return .text(
+                """
+                Commands:
+                \(prefix)help: this list
+                \(prefix)reset: forget this conversation and start over
+                \(prefix)model [name]: show the model, or switch to another
+                \(prefix)persona [text | reset]: show or set how I behave
+                """)
+        case .reset:
+            try await store.reset(key)
+            return .text("Conversation cleared. Let's start fresh.")
+        case .model(nil):
+            let current = try await store.snapshot(key, limit: 0).settings.model ?? models.defaultModel
+            let available = models.available
+            return .text(
+                "Current model: \(current ?? "none"). "
+                    + (available.isEmpty ? "No models are configured." : "Available: \(available.joined(separator: ", ")).")
+            )
+        case .model(let name?):
+            if name.lowercased() == "default" || name.lowercased() == "reset" {
+                try await store.updateSettings(key) { $0.model = nil }
+                return .text("Model reset to the default (\(models.defaultModel ?? "none")).")
+            }
+            guard models.available.contains(name) else {
+                return .text("Unknown model \"\(name)\". Available: \(models.available.joined(separator: ", ")).")
+            }
+            try await store.updateSettings(key) { $0.model = name }
+            return .text("Model switched to \(name).")
+        case .persona(nil):
+            let persona = try await store.snapshot(key, limit: 0).settings.persona
+            return .text("Current persona: \(persona ?? settings.persona)")
+        case .persona(let text?):
+            if text.lowercased() == "reset" || text.lowercased() == "default" {
+                try await store.updateSettings(key) { $0.persona = nil }
+                return .text("Persona reset to the default.")
+            }
+            guard text.unicodeScalars.count <= settings.maxPersonaLength else {
+                return .text("That persona is too long (at most \(settings.maxPersonaLength) characters).")
+            }
+            try await store.updateSettings(key) { $0.persona = text }
+            return .text("Persona updated.")
+        }
+    }
+
+    // MARK: Delivery
+
+    /// Puts the quote and mention in front of a group reply and splits long text.
+    func decorate(_ reply: Reply, for event: ConversationEvent) -> Reply {
+        var parts = [ReplyPart]()
+        if event.scope.group != nil {
+            if let id = event.platformMessageID { parts.append(.quote(id)) }
+            parts.append(.mention(event.sender.id))
+        }
+        for part in reply.parts {
+            if case .text(let text) = part {
+                parts += TextSplitter.split(text, limit: settings.maxReplyLength).map(ReplyPart.text)
+            } else {
+                parts.append(part)
+            }
+        }
+        return Reply(parts: parts)
+    }
+
+    private func deliver(_ reply: Reply, for event: ConversationEvent, sink: any ReplySink, logger: Logger? = nil) async {
+        let door = event.platform.rawValue
+        do {
+            let ids = try await sink.deliver(reply, answering: event)
+            for id in ids { ledger.record(id, platform: event.platform, bot: event.botID) }
+            metrics.replySent(door: door, outcome: "sent")
+        } catch {
+            metrics.replySent(door: door, outcome: "failed")
+            (logger ?? self.logger).warning("reply not delivered", metadata: ["hub.event": "\(event.id)", "error": "\(error)"])
+        }
+    }
+}

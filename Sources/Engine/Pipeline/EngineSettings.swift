@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// How the engine behaves in chat, independent of any door.
+public struct EngineSettings: Sendable {
+    public var policy: ChatPolicy
+    public var sessionScope: SessionKey.SessionScope
+    public var history: HistoryLimits
+    /// The system prompt used when a session set none with `/persona`.
+    public var persona: String
+    /// Longest text of one reply message, in Unicode scalars; longer answers are split.
+    public var maxReplyLength: Int
+    /// De-duplication window in seconds and the number of keys kept per bot.
+    public var dedupeWindow: Double
+    public var dedupeCapacity: Int
+    /// Longest persona a user may set, in Unicode scalars.
+    public var maxPersonaLength: Int
+
+    public init(
+        policy: ChatPolicy = ChatPolicy(), sessionScope: SessionKey.SessionScope = .perUser, history: HistoryLimits = HistoryLimits(),
+        persona: String = "You are a helpful assistant.", maxReplyLength: Int = 3000, dedupeWindow: Double = 300,
+        dedupeCapacity: Int = 4096, maxPersonaLength: Int = 2000
+    ) {
+        self.policy = policy
+        self.sessionScope = sessionScope
+        self.history = history
+        self.persona = persona
+        self.maxReplyLength = maxReplyLength
+        self.dedupeWindow = dedupeWindow
+        self.dedupeCapacity = dedupeCapacity
+        self.maxPersonaLength = maxPersonaLength
+    }
+}

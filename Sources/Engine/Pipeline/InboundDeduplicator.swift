@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+import NIOCore
+import Synchronization
+
+/// Remembers recent event keys so that one message is handled once, however often it arrives
+/// (go-cqhttp's HTTP POST retries, two live connections of one bot, offline replays).
+///
+/// Keys are kept per bot for `window` seconds or up to `capacity` keys, whichever is reached first.
+public final class InboundDeduplicator: Sendable {
+    private struct Bucket {
+        var order = CircularBuffer<(key: String, at: Double)>()
+        var keys = Set<String>()
+    }
+
+    private let window: Double
+    private let capacity: Int
+    private let buckets = Mutex([String: Bucket]())
+
+    public init(window: Double = 300, capacity: Int = 4096) {
+        self.window = window
+        self.capacity = max(1, capacity)
+    }
+
+    /// Records `key` for `bot`; false when it was seen within the window (a duplicate).
+    public func firstSighting(_ key: String, bot: String, at now: Double = Date().timeIntervalSince1970) -> Bool {
+        buckets.withLock { buckets in
+            var bucket = buckets[bot, default: Bucket()]
+            defer { buckets[bot] = bucket }
+            while let oldest = bucket.order.first, oldest.at < now - window || bucket.order.count >= capacity {
+                bucket.order.removeFirst()
+                bucket.keys.remove(oldest.key)
+            }
+            guard bucket.keys.insert(key).inserted else { return false }
+            bucket.order.append((key, now))
+            return true
+        }
+    }
+}

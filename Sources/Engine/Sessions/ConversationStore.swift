@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+
+/// A stored chat message.
+public struct StoredMessage: Sendable, Hashable {
+    public var role: ChatMessage.Role
+    public var content: String
+    public var createdAt: Date
+
+    public init(role: ChatMessage.Role, content: String, createdAt: Date = Date()) {
+        self.role = role
+        self.content = content
+        self.createdAt = createdAt
+    }
+}
+
+/// Per-session choices a user made with commands.
+public struct SessionSettings: Sendable, Hashable {
+    /// The model chosen with `/model`, nil for the default.
+    public var model: String?
+    /// The persona set with `/persona`, nil for the configured one.
+    public var persona: String?
+
+    public init(model: String? = nil, persona: String? = nil) {
+        self.model = model
+        self.persona = persona
+    }
+}
+
+/// A session's settings and its recent history.
+public struct SessionSnapshot: Sendable, Hashable {
+    public var settings: SessionSettings
+    /// Oldest first.
+    public var history: [StoredMessage]
+
+    public init(settings: SessionSettings, history: [StoredMessage]) {
+        self.settings = settings
+        self.history = history
+    }
+}
+
+/// Where conversations live: settings and history per ``SessionKey``, plus the inbox of
+/// de-duplication keys.
+///
+/// Implementations: ``SQLiteConversationStore`` (the default, a GRDB `DatabasePool`).
+public protocol ConversationStore: Sendable {
+    /// The session's settings and its most recent `limit` messages, oldest first.
+    func snapshot(_ key: SessionKey, limit: Int) async throws -> SessionSnapshot
+    /// Appends messages (a user turn and its answer) to the session, creating it if needed.
+    func append(_ messages: [StoredMessage], to key: SessionKey) async throws
+    /// Forgets the session's history; settings stay.
+    func reset(_ key: SessionKey) async throws
+    /// Changes the session's settings.
+    func updateSettings(_ key: SessionKey, _ update: @escaping @Sendable (inout SessionSettings) -> Void) async throws
+    /// Records that an inbound event was accepted; false when it had been recorded before.
+    func recordInbound(_ eventKey: String, at: Date) async throws -> Bool
+    /// Inbound keys recorded since `date`, for warming the in-memory de-duplication after a restart.
+    func inboundKeys(since date: Date) async throws -> [String]
+    /// Whether the store can be used.
+    func isHealthy() async -> Bool
+}

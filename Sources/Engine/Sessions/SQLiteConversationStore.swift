@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+import GRDB
+import Synchronization
+
+/// The embedded conversation store: SQLite through GRDB, writes group-committed.
+public struct SQLiteConversationStore: ConversationStore {
+    private let database: HubDatabase
+    private let writer: WriteBatcher
+    private let inboxInserts = InsertCounter()
+    /// How long inbox keys are kept.
+    public var inboxRetention: TimeInterval = 86_400
+
+    public init(database: HubDatabase) {
+        self.database = database
+        self.writer = WriteBatcher(pool: database.pool)
+    }
+
+    public func snapshot(_ key: SessionKey, limit: Int) async throws -> SessionSnapshot {
+        let id = key.description
+        return try await database.pool.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT model, persona FROM conversations WHERE key = ?", arguments: [id])
+            let settings = SessionSettings(model: row?["model"], persona: row?["persona"])
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT role, content, created_at FROM messages WHERE conversation_key = ? ORDER BY id DESC LIMIT ?",
+                arguments: [id, max(0, limit)])
+            let history = rows.reversed().compactMap { row -> StoredMessage? in
+                guard let role = ChatMessage.Role(rawValue: row["role"]) else { return nil }
+                return StoredMessage(role: role, content: row["content"], createdAt: Date(timeIntervalSince1970: row["created_at"]))
+            }
+            return SessionSnapshot(settings: settings, history: history)
+        }
+    }
+
+    public func append(_ messages: [StoredMessage], to key: SessionKey) async throws {
+        let id = key.description
+        let now = Date().timeIntervalSince1970
+        try await writer.write { db in
+            try Self.ensureConversation(db, key: key, now: now)
+            for message in messages {
+                try db.execute(
+                    sql: "INSERT INTO messages (conversation_key, role, content, created_at) VALUES (?, ?, ?, ?)",
+                    arguments: [id, message.role.rawValue, message.content, message.createdAt.timeIntervalSince1970])
+            }
+        }
+    }
+
+    public func reset(_ key: SessionKey) async throws {
+        let id = key.description
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM messages WHERE conversation_key = ?", arguments: [id])
+        }
+    }
+
+    public func updateSettings(_ key: SessionKey, _ update: @escaping @Sendable (inout SessionSettings) -> Void) async throws {
+        let id = key.description
+        let now = Date().timeIntervalSince1970
+        try await writer.write { db in
+            try Self.ensureConversation(db, key: key, now: now)
+            let row = try Row.fetchOne(db, sql: "SELECT model, persona FROM conversations WHERE key = ?", arguments: [id])
+            var settings = SessionSettings(model: row?["model"], persona: row?["persona"])
+            update(&settings)
+            try db.execute(
+                sql: "UPDATE conversations SET model = ?, persona = ?, updated_at = ? WHERE key = ?",
+                arguments: [settings.model, settings.persona, now, id])
+        }
+    }
+
+    public func recordInbound(_ eventKey: String, at date: Date) async throws -> Bool {
+        let prune = inboxInserts.next() % 1024 == 0
+        let cutoff = date.timeIntervalSince1970 - inboxRetention
+        return try await writer.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO inbox (event_key, received_at) VALUES (?, ?)",
+                arguments: [eventKey, date.timeIntervalSince1970])
+            let inserted = db.changesCount > 0
+            if prune {
+                try db.execute(sql: "DELETE FROM inbox WHERE received_at < ?", arguments: [cutoff])
+            }
+            return inserted
+        }
+    }
+
+    public func inboundKeys(since date: Date) async throws -> [String] {
+        try await database.pool.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT event_key FROM inbox WHERE received_at >= ? ORDER BY received_at",
+                arguments: [date.timeIntervalSince1970])
+        }
+    }
+
+    public func isHealthy() async -> Bool {
+        (try? await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+    }
+
+    private static func ensureConversation(_ db: Database, key: SessionKey, now: TimeInterval) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO conversations (key, platform, bot_id, group_id, user_id, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(key) DO UPDATE SET updated_at = excluded.updated_at
+                """,
+            arguments: [key.description, key.platform.rawValue, key.botID, key.group, key.user, now, now])
+    }
+}
+
+
+/// Counts inbox inserts to prune old keys now and then.
+private final class InsertCounter: Sendable {
+    private let count = Atomic<Int>(0)
+    func next() -> Int { count.wrappingAdd(1, ordering: .relaxed).newValue }
+}

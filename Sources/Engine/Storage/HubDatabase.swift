@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+import GRDB
+
+/// The hub's SQLite database: one `DatabasePool` (WAL) per file, schema owned by migrations.
+///
+/// Migrations are append-only: a shipped migration is never edited; a change is a new one.
+public struct HubDatabase: Sendable {
+    /// The pool; one per file per process.
+    public let pool: DatabasePool
+    /// The file's path.
+    public let path: String
+
+    /// Opens (creating folders and file as needed) the database at `path`. Does not migrate.
+    public init(path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        self.pool = try DatabasePool(path: path, configuration: configuration)
+        self.path = path
+    }
+
+    /// Brings the schema up to date.
+    public func migrate() throws {
+        try Self.migrator.migrate(pool)
+    }
+
+    /// The identifiers of the migrations applied so far.
+    public func appliedMigrations() throws -> [String] {
+        try pool.read { db in try Self.migrator.appliedIdentifiers(db).sorted() }
+    }
+
+    /// Every migration, in order.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-conversations") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE conversations (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        platform TEXT NOT NULL,
+                        bot_id TEXT NOT NULL,
+                        group_id TEXT,
+                        user_id TEXT,
+                        model TEXT,
+                        persona TEXT,
+                        created_at REAL NOT NULL,
+                        updated_at REAL NOT NULL
+                    );
+                    CREATE TABLE messages (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        conversation_key TEXT NOT NULL REFERENCES conversations(key) ON DELETE CASCADE,
+                        role TEXT NOT NULL,
+                        content TEXT NOT NULL,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE INDEX messages_by_conversation ON messages(conversation_key, id);
+                    CREATE TABLE inbox (
+                        event_key TEXT PRIMARY KEY NOT NULL,
+                        received_at REAL NOT NULL
+                    );
+                    CREATE INDEX inbox_by_time ON inbox(received_at);
+                    CREATE TABLE outbox (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        platform TEXT NOT NULL,
+                        bot_id TEXT NOT NULL,
+                        payload TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE INDEX outbox_by_bot ON outbox(platform, bot_id, id);
+                    """)
+        }
+        return migrator
+    }
+}

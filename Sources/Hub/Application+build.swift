@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: Apache-2.0
+import Adapters
+import AsyncHTTPClient
+import Engine
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import Prometheus
+
+/// Builds the hub: storage, engine, doors and routes, ready to run.
+///
+/// - Parameters:
+///   - configuration: the effective configuration.
+///   - logger: the root logger.
+///   - onServerRunning: called with the bound port once the server listens (port 0 picks a free one).
+func buildApplication(
+    _ configuration: HubConfiguration, logger: Logger, onServerRunning: (@Sendable (Int) async -> Void)? = nil
+) async throws -> some ApplicationProtocol {
+    let components = try HubComponents(configuration, logger: logger)
+
+    let router = Router(context: HubRequestContext.self)
+    router.addMiddleware {
+        LogRequestsMiddleware(.debug)
+    }
+    OperationsController(components: components).addRoutes(to: router)
+    components.oneBot.addRoutes(to: router)
+
+    let webSocketRouter = Router(context: HubRequestContext.self)
+    components.oneBot.addWebSocketRoutes(to: webSocketRouter)
+
+    var app = Application(
+        router: router,
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: webSocketRouter,
+            configuration: .init(
+                http1: .init(idleTimeout: .seconds(75)),
+                ws: .init(
+                    maxFrameSize: configuration.onebot.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30)),
+                    closeTimeout: .seconds(10)))),
+        configuration: .init(
+            address: .hostname(configuration.server.host, port: configuration.server.port), serverName: "hub"),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.server.port
+            logger.info("hub listening", metadata: ["hub.address": "\(configuration.server.host):\(port)"])
+            await onServerRunning?(port)
+        },
+        logger: logger
+    )
+    app.addServices(components.httpClientService, components.realtimeLane)
+    app.beforeServerStarts {
+        try components.database.migrate()
+        try await components.engine.restoreRecentInbound()
+        if components.models.isEmpty {
+            logger.warning("no LLM provider configured: chat doors will say so. Set OPENAI_BASE_URL / OPENAI_API_KEY or llm.providers.")
+        }
+    }
+    return app
+}

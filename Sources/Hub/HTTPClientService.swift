@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: Apache-2.0
+import AsyncHTTPClient
+import ServiceLifecycle
+
+/// Owns the hub's outbound `HTTPClient` (one keep-alive pool for every provider and OneBot HTTP
+/// API) and shuts it down after the server has stopped.
+struct HTTPClientService: Service {
+    let client: HTTPClient
+
+    init(connectTimeout: Duration, readTimeout: Duration) {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .init(connectTimeout), read: .init(readTimeout))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        configuration.httpVersion = .automatic
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
+    }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the hub builds and tests against, skipping what is present.
+set -euo pipefail
+packages=(
+  pkg-config ca-certificates
+  libsqlite3-dev          # GRDB
+  libhiredis-dev          # Redis client (RESP codec)
+  libsndfile1-dev         # audio files
+  libespeak-ng-dev        # speech synthesis
+  libpocketsphinx-dev pocketsphinx-en-us   # speech recognition and its English model
+  redis-server            # the tests' real Redis
+)
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing: ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs the whole suite with a private redis-server on a free loopback port, stopped afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+workdir=$(mktemp -d)
+redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$workdir" \
+  --daemonize no --logfile "$workdir/redis.log" &
+redis_pid=$!
+cleanup() {
+  kill "$redis_pid" 2>/dev/null || true
+  wait "$redis_pid" 2>/dev/null || true
+  rm -rf "$workdir"
+}
+trap cleanup EXIT
+for _ in $(seq 1 50); do
+  if redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then break; fi
+  sleep 0.1
+done
+redis-cli -p "$port" ping | grep -q PONG || { echo "redis-server did not start"; cat "$workdir/redis.log"; exit 1; }
+echo "redis-server for the suite on 127.0.0.1:$port"
+export HUB_TEST_REDIS_URL="redis://127.0.0.1:$port/0"
+swift build --build-tests
+swift test --skip-build
