@@ -17,24 +17,23 @@ struct ActionRequest: Sendable {
         name == "send_private_msg" || name == "send_msg"
     }
 
-    /// Extracts the action fields from a text frame, or returns `nil` when the frame is not an
-    /// action (no string `action` key) — events, stray responses and garbage are ignored.
-    static func parse(_ text: inout String) -> ActionRequest? {
-        text.withUTF8 { bytes -> ActionRequest? in
-            guard let actionRange = JSONScan.rawValue(forKey: "action", in: bytes),
-                  let nameRange = JSONScan.stringContents(actionRange, in: bytes)
-            else { return nil }
-            var name = JSONScan.string(nameRange, in: bytes)
-            var isAsync = false
-            if name.hasSuffix("_async") {
-                name.removeLast("_async".count)
-                isAsync = true
-            } else if name.hasSuffix("_rate_limited") {
-                name.removeLast("_rate_limited".count)
-            }
-            let echo = JSONScan.rawValue(forKey: "echo", in: bytes).map { JSONScan.string($0, in: bytes) }
-            let userID = JSONScan.rawValue(forKey: "user_id", in: bytes).flatMap { JSONScan.int64($0, in: bytes) }
-            return ActionRequest(name: name, isAsync: isAsync, echo: echo, userID: userID)
+    /// Extracts the action fields from the UTF-8 bytes of a text frame, or returns `nil` when
+    /// the frame is not an action (no string `action` key): events, stray responses and garbage
+    /// are ignored.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> ActionRequest? {
+        guard let actionRange = JSONScan.rawValue(forKey: "action", in: bytes),
+              let nameRange = JSONScan.stringContents(actionRange, in: bytes)
+        else { return nil }
+        var name = JSONScan.string(nameRange, in: bytes)
+        var isAsync = false
+        if name.hasSuffix("_async") {
+            name.removeLast("_async".count)
+            isAsync = true
+        } else if name.hasSuffix("_rate_limited") {
+            name.removeLast("_rate_limited".count)
         }
+        let echo = JSONScan.rawValue(forKey: "echo", in: bytes).map { JSONScan.string($0, in: bytes) }
+        let userID = JSONScan.rawValue(forKey: "user_id", in: bytes).flatMap { JSONScan.int64($0, in: bytes) }
+        return ActionRequest(name: name, isAsync: isAsync, echo: echo, userID: userID)
     }
 }

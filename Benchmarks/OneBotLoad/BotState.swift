@@ -1,6 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import HummingbirdWSClient
-
 /// One event awaiting its reply.
 struct InFlight: Sendable {
     /// The bot-local event sequence number.
@@ -9,14 +7,12 @@ struct InFlight: Sendable {
     var start: UInt64
 }
 
-/// The mutable state of a ``SimulatedBot``, guarded by its lock.
+/// The bookkeeping of a ``SimulatedBot``, confined to its event loop.
 ///
 /// Users are addressed by their bot-local index. Each user has a FIFO of events in flight:
 /// at most one in closed loop, possibly several in open loop. A reply is matched to the oldest
 /// event of its user, because a chat reply carries nothing that names the event it answers.
 struct BotState: Sendable {
-    /// The connection's writer once the WebSocket is open.
-    var outbound: WebSocketOutboundWriter?
     /// The WebSocket handshake succeeded.
     var connected = false
     /// The connection has ended (or never opened); nothing more can be sent.
@@ -106,7 +102,6 @@ struct BotState: Sendable {
     /// The connection ended: every event in flight is lost and counted as an error.
     mutating func abandon() {
         finished = true
-        outbound = nil
         stats.errors += outstanding
         for user in inFlight.indices { inFlight[user].removeAll() }
         outstanding = 0

@@ -8,7 +8,12 @@
 enum OneBotFrames {
     /// A private message event in array format from `userID` to the bot `selfID` (§3.2).
     static func privateMessage(time: Int, selfID: Int64, messageID: Int32, userID: Int64, sequence: Int) -> String {
-        #"{"time":\#(time),"self_id":\#(selfID),"post_type":"message","message_type":"private","sub_type":"friend","message_id":\#(messageID),"user_id":\#(userID),"message":[{"type":"text","data":{"text":"bench message \#(sequence)"}}],"raw_message":"bench message \#(sequence)","font":0,"sender":{"user_id":\#(userID),"nickname":"user\#(userID)","sex":"unknown","age":0}}"#
+        #"""
+        {"time":\#(time),"self_id":\#(selfID),"post_type":"message","message_type":"private","sub_type":"friend",\#
+        "message_id":\#(messageID),"user_id":\#(userID),\#
+        "message":[{"type":"text","data":{"text":"bench message \#(sequence)"}}],"raw_message":"bench message \#(sequence)",\#
+        "font":0,"sender":{"user_id":\#(userID),"nickname":"user\#(userID)","sex":"unknown","age":0}}
+        """#
     }
 
     /// The `lifecycle.connect` meta event an implementation sends first on a connection (§3.5).
@@ -18,7 +23,10 @@ enum OneBotFrames {
 
     /// A heartbeat meta event announcing the next one in `intervalMilliseconds` (§3.5).
     static func heartbeat(time: Int, selfID: Int64, intervalMilliseconds: Int) -> String {
-        #"{"time":\#(time),"self_id":\#(selfID),"post_type":"meta_event","meta_event_type":"heartbeat","status":{"online":true,"good":true},"interval":\#(intervalMilliseconds)}"#
+        #"""
+        {"time":\#(time),"self_id":\#(selfID),"post_type":"meta_event","meta_event_type":"heartbeat",\#
+        "status":{"online":true,"good":true},"interval":\#(intervalMilliseconds)}
+        """#
     }
 
     /// A plausible successful response to `request` (§2.1), echoing its `echo` verbatim.

@@ -18,7 +18,7 @@ enum Upstream {
         router.post("/v1/chat/completions") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 16 << 20)
             let fields = body.withUnsafeReadableBytes { raw in
-                RequestFields(raw.bindMemory(to: UInt8.self))
+                raw.withMemoryRebound(to: UInt8.self) { RequestFields($0) }
             }
             let created = Int(time(nil))
             if fields.stream {
@@ -67,7 +67,10 @@ enum Upstream {
 
     /// A complete `chat.completion`; `model` is a JSON string literal.
     static func completionBody(model: String, created: Int) -> String {
-        #"{"id":"chatcmpl-bench","object":"chat.completion","created":\#(created),"model":\#(model),"choices":[{"index":0,"message":{"role":"assistant","content":"pong"},"finish_reason":"stop"}],"usage":\#(usage)}"#
+        #"""
+        {"id":"chatcmpl-bench","object":"chat.completion","created":\#(created),"model":\#(model),\#
+        "choices":[{"index":0,"message":{"role":"assistant","content":"pong"},"finish_reason":"stop"}],"usage":\#(usage)}
+        """#
     }
 
     /// The same answer as `chat.completion.chunk` events: role, content, finish, an optional

@@ -3,7 +3,6 @@ import Adapters
 import AsyncHTTPClient
 import Engine
 import Hummingbird
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import Prometheus
@@ -26,18 +25,23 @@ func buildApplication(
     OperationsController(components: components).addRoutes(to: router)
     components.oneBot.addRoutes(to: router)
 
-    let webSocketRouter = Router(context: HubRequestContext.self)
-    components.oneBot.addWebSocketRoutes(to: webSocketRouter)
-
+    let oneBot = components.oneBot
     var app = Application(
         router: router,
-        server: .http1WebSocketUpgrade(
-            webSocketRouter: webSocketRouter,
-            configuration: .init(
-                http1: .init(idleTimeout: .seconds(75)),
-                ws: .init(
-                    maxFrameSize: configuration.onebot.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30)),
-                    closeTimeout: .seconds(10)))),
+        server: .hub(
+            settings: .init(
+                maxFrameSize: configuration.onebot.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30)),
+                closeTimeout: .seconds(10), idleTimeout: .seconds(75))
+        ) { request in
+            switch oneBot.webSocketHandshake(path: request.path ?? "/", headers: request.headerFields) {
+            case .success(let accepted):
+                return .accept { inbound, outbound, _ in try await oneBot.serve(accepted, inbound: inbound, outbound: outbound) }
+            case .failure(let rejection):
+                return .refuse(status: rejection.status, message: rejection.message)
+            case nil:
+                return nil
+            }
+        },
         configuration: .init(
             address: .hostname(configuration.server.host, port: configuration.server.port), serverName: "hub"),
         onServerRunning: { channel in

@@ -71,7 +71,7 @@ struct HubComponents: Sendable {
                 accessToken: onebot.accessToken?.value, secret: onebot.secret?.value, httpAPI: onebot.httpAPIBySelfID,
                 actionTimeout: .seconds(onebot.actionTimeout), mediaActionTimeout: .seconds(onebot.mediaActionTimeout),
                 maxFrameBytes: onebot.maxFrameBytes, maxBodyBytes: min(onebot.maxFrameBytes, max(configuration.server.maxBodyBytes, 1 << 20)),
-                maxMessageLength: onebot.maxMessageLength, replyWait: .seconds(onebot.replyWait)),
+                maxMessageLength: onebot.maxMessageLength, replyWait: .seconds(onebot.replyWait), heartbeatGrace: .seconds(onebot.heartbeatGrace)),
             engine: engine, outbox: outbox, httpClient: client, metrics: metrics, logger: logger)
     }
 }

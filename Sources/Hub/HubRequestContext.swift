@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 import Hummingbird
-import HummingbirdWebSocket
 
-/// The request context of every hub route: Hummingbird's core storage plus the WebSocket handler
-/// slot that upgrade routes fill in.
-struct HubRequestContext: RequestContext, WebSocketRequestContext {
+/// The request context of every hub HTTP route. WebSocket upgrades are decided before routing,
+/// by ``HubHTTPChannel``.
+struct HubRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
-    let webSocket: WebSocketHandlerReference<HubRequestContext>
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        webSocket = .init()
     }
 }

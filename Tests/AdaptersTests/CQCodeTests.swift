@@ -204,7 +204,7 @@ func malformedCodeIsLiteralText(_ cq: String) {
 @Test func valuesAreStringified() {
     var image = segment("image", ["file": "a.jpg", "sub_type": 0, "cache": true, "flash": false, "ratio": .double(1.5)])
     image.data.append((key: "url", value: JSONValue.null))
-    let extra: JSONValue = ["k": [1, "a,b"], "a": nil]
+    let extra: JSONValue = ["k": [1, "a,b"], "a": .null]
     image.data.append((key: "extra", value: extra))
     #expect(CQCode.serialize([image])
         == #"[CQ:image,file=a.jpg,sub_type=0,cache=true,flash=false,ratio=1.5,extra={"a":null&#44;"k":&#91;1&#44;"a&#44;b"&#93;}]"#)
@@ -234,7 +234,7 @@ func malformedCodeIsLiteralText(_ cq: String) {
 @Test func normalizeMergesTextDropsEmptyTextAndStringifies() {
     let message = [
         .text(""), .text("a"), .text("&"), segment("at", ["qq": 10001]), .text(""),
-        segment("text", ["text": 5]), .text("b"), segment("x", ["n": nil, "b": true]),
+        segment("text", ["text": 5]), .text("b"), segment("x", ["n": .null, "b": true]),
     ]
     let expected = [.text("a&"), segment("at", ["qq": "10001"]), .text("5b"), segment("x", ["b": "true"])]
     #expect(exact(CQCode.normalize(message)) == exact(expected))

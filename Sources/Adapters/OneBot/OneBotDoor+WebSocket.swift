@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Engine
 import Foundation
-import Hummingbird
+import HTTPTypes
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -14,23 +14,17 @@ extension OneBotDoor {
         ("/onebot/v11/", nil), ("/api/v1/qq/websocket", nil),
     ]
 
-    /// Registers the reverse-WebSocket endpoints on the router used for upgrades. Everything is
-    /// decided before the upgrade; a refused handshake falls through to the HTTP routes of
-    /// ``addRoutes(to:)``, which answer it with 400, 401 or 403.
-    public func addWebSocketRoutes<Context: WebSocketRequestContext>(to router: Router<Context>) {
-        for (path, role) in Self.webSocketPaths {
-            router.ws(RouterPath(path)) { request, _ in
-                switch self.handshake.evaluate(headers: request.headers, query: request.uri.query, pathRole: role) {
-                case .success: return .upgrade([:])
-                case .failure: return .dontUpgrade
-                }
-            } onUpgrade: { inbound, outbound, context in
-                guard case .success(let accepted) = self.handshake.evaluate(
-                    headers: context.request.headers, query: context.request.uri.query, pathRole: role)
-                else { return }
-                try await self.serve(accepted, inbound: inbound, outbound: outbound)
-            }
-        }
+    /// The handshake verdict for a WebSocket upgrade request to `path` (query included or not), or
+    /// nil when no OneBot endpoint lives there. Everything is decided before the upgrade.
+    public func webSocketHandshake(path: String, headers: HTTPFields) -> Result<OneBotHandshake.Accepted, OneBotHandshake.Rejected>? {
+        let parts = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let route = Self.trimmingTrailingSlash(String(parts.first ?? ""))
+        guard let entry = Self.webSocketPaths.first(where: { Self.trimmingTrailingSlash($0.path) == route }) else { return nil }
+        return handshake.evaluate(headers: headers, query: parts.count > 1 ? String(parts[1]) : nil, pathRole: entry.role)
+    }
+
+    private static func trimmingTrailingSlash(_ path: String) -> String {
+        path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
     }
 
     private enum LoopEnd: Sendable {
@@ -38,7 +32,8 @@ extension OneBotDoor {
     }
 
     /// Runs one connection: reads frames, writes queued frames, watches heartbeats, flushes the outbox.
-    func serve(_ accepted: OneBotHandshake.Accepted, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+    /// Runs one accepted connection until it ends.
+    public func serve(_ accepted: OneBotHandshake.Accepted, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         let connection = OneBotConnection(
             selfID: accepted.selfID, role: accepted.role, generation: registry.nextGeneration(), outboundCapacity: settings.outboundQueue)
         connection.lastFrameAt.store(Self.uptimeNanoseconds(), ordering: .relaxed)

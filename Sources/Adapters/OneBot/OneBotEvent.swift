@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import Crypto
 import Engine
 
 /// A OneBot 11 event, decoded tolerantly.
@@ -81,6 +82,11 @@ public struct OneBotEvent: Sendable {
             return "qq:\(bot):\(postType):\(detailType ?? ""):\(place):\(messageID ?? 0):\(time)"
         case "request":
             return "qq:\(bot):request:\(detailType ?? ""):\(raw["flag"]?.textValue ?? "")"
+        case "notice":
+            // Notices carry no id: the whole body is the key (its canonical JSON, so key order and
+            // escaping do not matter). Identical pokes in the same second collapse; accepted.
+            let digest = SHA256.hash(data: Array(raw.compactJSON.utf8))
+            return "qq:\(bot):notice:" + digest.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
         default:
             return nil
         }

@@ -9,8 +9,15 @@ import Foundation
 /// on the first message only.
 public enum OneBotReplyRenderer {
     public static func messages(for reply: Reply, maxLength: Int) -> [[OneBotSegment]] {
+        let limit = max(1, maxLength)
+        // The quote and @ wait for the first message that can carry them: text or a picture.
+        // A voice clip must travel alone in QQ, so it never takes them.
         var header = [OneBotSegment]()
         var messages = [[OneBotSegment]]()
+        func takeHeader() -> [OneBotSegment] {
+            defer { header.removeAll() }
+            return header
+        }
         for part in reply.parts {
             switch part {
             case .quote(let id):
@@ -18,21 +25,27 @@ public enum OneBotReplyRenderer {
             case .mention(let user):
                 header.append(OneBotSegment(type: "at", data: [("qq", .string(user))]))
             case .text(let text):
-                for chunk in TextSplitter.split(text, limit: max(1, maxLength)) {
-                    var message = messages.isEmpty ? header : []
-                    let needsSpace = message.last?.type == "at"
-                    message.append(.text(needsSpace ? " " + chunk : chunk))
+                var chunks = TextSplitter.split(text, limit: limit)
+                if header.last?.type == "at", let first = chunks.first, first.unicodeScalars.count + 1 > limit {
+                    // The space after the @ counts against the limit too.
+                    chunks.replaceSubrange(0..<1, with: TextSplitter.split(first, limit: max(1, limit - 1)))
+                }
+                for chunk in chunks {
+                    var message = takeHeader()
+                    message.append(.text(message.last?.type == "at" ? " " + chunk : chunk))
                     messages.append(message)
                 }
             case .audio(let bytes, _):
                 messages.append([OneBotSegment(type: "record", data: [("file", .string("base64://" + base64(bytes)))])])
-            case .image(.url(let url)):
-                messages.append([OneBotSegment(type: "image", data: [("file", .string(url))])])
-            case .image(.bytes(let bytes, _)):
-                messages.append([OneBotSegment(type: "image", data: [("file", .string("base64://" + base64(bytes)))])])
+            case .image(let media):
+                let file: String
+                switch media {
+                case .url(let url): file = url
+                case .bytes(let bytes, _): file = "base64://" + base64(bytes)
+                }
+                messages.append(takeHeader() + [OneBotSegment(type: "image", data: [("file", .string(file))])])
             }
         }
-        if messages.isEmpty, header.contains(where: { $0.type == "at" }) { return [] }
         return messages.filter { !$0.isEmpty }
     }
 

@@ -53,7 +53,23 @@ public struct OpenAICompatibleProvider: ChatProvider {
     // MARK: Requests
 
     public func complete(_ request: ChatRequest) async throws -> ChatCompletion {
-        let response = try await send(request, stream: false)
+        let deadline = ContinuousClock.now + configuration.timeout
+        let response = try await send(request, stream: false, deadline: deadline)
+        return try await reading(until: deadline) { try await completion(from: response, for: request) }
+    }
+
+    public func stream(
+        _ request: ChatRequest, onDelta: @Sendable (ChatDelta) async throws -> Void
+    ) async throws -> ChatCompletion {
+        let deadline = ContinuousClock.now + configuration.timeout
+        let response = try await send(request, stream: true, deadline: deadline)
+        // The body is read in a child task that ends before this function returns.
+        return try await withoutActuallyEscaping(onDelta) { onDelta in
+            try await reading(until: deadline) { try await streamedCompletion(from: response, for: request, onDelta: onDelta) }
+        }
+    }
+
+    private func completion(from response: HTTPClientResponse, for request: ChatRequest) async throws -> ChatCompletion {
         let body: ByteBuffer
         do {
             body = try await response.body.collect(upTo: configuration.maxResponseBytes)
@@ -78,10 +94,13 @@ public struct OpenAICompatibleProvider: ChatProvider {
         )
     }
 
-    public func stream(
-        _ request: ChatRequest, onDelta: @Sendable (ChatDelta) async throws -> Void
+    private func streamedCompletion(
+        from response: HTTPClientResponse, for request: ChatRequest, onDelta: @escaping @Sendable (ChatDelta) async throws -> Void
     ) async throws -> ChatCompletion {
-        let response = try await send(request, stream: true)
+        // Errors of the caller's callback pass through as they are, not as provider failures.
+        let emit: @Sendable (ChatDelta) async throws -> Void = { delta in
+            do { try await onDelta(delta) } catch { throw CallbackError(error: error) }
+        }
         var parser = ServerSentEventParser()
         var content = ""
         var finishReason: String?
@@ -108,21 +127,23 @@ public struct OpenAICompatibleProvider: ChatProvider {
                     if let name = json["model"]?.stringValue { model = name }
                     if let reported = Self.usage(from: json["usage"]) {
                         usage = reported
-                        try await onDelta(.usage(reported))
+                        try await emit(.usage(reported))
                     }
                     guard let choice = json["choices"]?.arrayValue?.first else { continue }
                     if let text = choice["delta"]?["content"]?.stringValue, !text.isEmpty {
                         content += text
-                        try await onDelta(.content(text))
+                        try await emit(.content(text))
                     }
                     if let reason = choice["finish_reason"]?.stringValue {
                         finishReason = reason
-                        try await onDelta(.finish(reason: reason))
+                        try await emit(.finish(reason: reason))
                     }
                 }
             }
         } catch let error as ChatProviderError {
             throw error
+        } catch let failure as CallbackError {
+            throw failure.error
         } catch is ServerSentEventParser.LineTooLong {
             throw ChatProviderError.malformed("stream line too long")
         } catch {
@@ -137,7 +158,30 @@ public struct OpenAICompatibleProvider: ChatProvider {
 
     // MARK: Internals
 
-    private func send(_ request: ChatRequest, stream: Bool) async throws -> HTTPClientResponse {
+    /// Wraps an error thrown by the `onDelta` callback of ``stream(_:onDelta:)``.
+    private struct CallbackError: Error {
+        let error: any Error
+    }
+
+    /// Runs `operation`, which reads a response body, under the request's total deadline.
+    /// `HTTPClient`'s own deadline stops at the response head; a body that stalls after it would
+    /// otherwise hold the request forever.
+    private func reading<T: Sendable>(
+        until deadline: ContinuousClock.Instant, _ operation: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let timeout = ChatProviderError.timeout("\(configuration.name): no complete answer within \(configuration.timeout)")
+        return try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                try await Task.sleep(until: deadline, clock: .continuous)
+                throw timeout
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+
+    private func send(_ request: ChatRequest, stream: Bool, deadline: ContinuousClock.Instant) async throws -> HTTPClientResponse {
         var fields: [String: JSONValue] = [
             "model": .string(request.model),
             "messages": .array(request.messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] }),
@@ -168,7 +212,8 @@ public struct OpenAICompatibleProvider: ChatProvider {
             throw map(error)
         }
         guard (200..<300).contains(response.status.code) else {
-            let detail = (try? await response.body.collect(upTo: 64 << 10)).map { Self.errorMessage(from: $0) } ?? ""
+            let detail = (try? await reading(until: deadline) { try await response.body.collect(upTo: 64 << 10) })
+                .map { Self.errorMessage(from: $0) } ?? ""
             throw ChatProviderError(
                 kind: .httpStatus, status: Int(response.status.code),
                 retryAfter: response.headers.first(name: "Retry-After").flatMap(Double.init),

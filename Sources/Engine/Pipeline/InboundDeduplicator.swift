@@ -27,11 +27,17 @@ public final class InboundDeduplicator: Sendable {
         buckets.withLock { buckets in
             var bucket = buckets[bot, default: Bucket()]
             defer { buckets[bot] = bucket }
-            while let oldest = bucket.order.first, oldest.at < now - window || bucket.order.count >= capacity {
+            while let oldest = bucket.order.first, oldest.at < now - window {
                 bucket.order.removeFirst()
                 bucket.keys.remove(oldest.key)
             }
-            guard bucket.keys.insert(key).inserted else { return false }
+            // Check for a duplicate before making room: a key still held must not be evicted by its own repeat.
+            guard !bucket.keys.contains(key) else { return false }
+            while bucket.order.count >= capacity, let oldest = bucket.order.first {
+                bucket.order.removeFirst()
+                bucket.keys.remove(oldest.key)
+            }
+            bucket.keys.insert(key)
             bucket.order.append((key, now))
             return true
         }

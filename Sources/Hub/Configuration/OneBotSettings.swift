@@ -29,6 +29,9 @@ struct OneBotSettings: ConfigurationSection {
     var dedupeWindow = 300.0
     /// Most event ids remembered for deduplication. `HUB_ONEBOT_DEDUPE_CAPACITY`.
     var dedupeCapacity = 4096
+    /// Seconds of silence tolerated past a bot's heartbeat interval before its connection is closed
+    /// (the limit is the larger of 3 × interval and interval + this). `HUB_ONEBOT_HEARTBEAT_GRACE`.
+    var heartbeatGrace = 10.0
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case accessToken = "access_token"
@@ -41,6 +44,7 @@ struct OneBotSettings: ConfigurationSection {
         case replyWait = "reply_wait"
         case dedupeWindow = "dedupe_window"
         case dedupeCapacity = "dedupe_capacity"
+        case heartbeatGrace = "heartbeat_grace"
     }
 }
 
@@ -63,6 +67,7 @@ extension OneBotSettings {
         replyWait = try container.decode(.replyWait, default: defaults.replyWait)
         dedupeWindow = try container.decode(.dedupeWindow, default: defaults.dedupeWindow)
         dedupeCapacity = try container.decode(.dedupeCapacity, default: defaults.dedupeCapacity)
+        heartbeatGrace = try container.decode(.heartbeatGrace, default: defaults.heartbeatGrace)
     }
 
     func validate(into validator: inout ConfigurationValidator) {
@@ -78,6 +83,7 @@ extension OneBotSettings {
         validator.positive(maxMessageLength, "onebot.max_message_length")
         validator.nonNegative(replyWait, "onebot.reply_wait")
         validator.positive(dedupeWindow, "onebot.dedupe_window")
+        validator.nonNegative(heartbeatGrace, "onebot.heartbeat_grace")
         validator.positive(dedupeCapacity, "onebot.dedupe_capacity")
     }
 }

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: Apache-2.0
+import Engine
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+@_spi(WSInternal) import WSCore
+
+/// HTTP/1.1 with WebSocket upgrades, where every upgrade is decided per request by `decide` and a
+/// refused upgrade gets a real answer (400, 401, 403 or 404 with a JSON body).
+///
+/// hummingbird-websocket answers any refused upgrade with a bare 400, which hides the difference
+/// between a missing and a wrong token that OneBot implementations log; this channel keeps it.
+/// Requests without an upgrade go to the normal Hummingbird router.
+struct HubHTTPChannel: HTTPChannelHandler {
+    /// Limits of the WebSocket side.
+    struct WebSocketSettings: Sendable {
+        var maxFrameSize: Int
+        var autoPing: AutoPingSetup
+        var closeTimeout: Duration
+        /// Idle timeout of plain HTTP connections.
+        var idleTimeout: Duration?
+    }
+
+    private struct Refusal: Sendable {
+        let status: HTTPResponse.Status
+        let message: String
+    }
+
+    enum Negotiated: Sendable {
+        case webSocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, WebSocketDataHandler<HubWebSocketContext>, HTTPRequest)
+        case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, refusal: (status: HTTPResponse.Status, message: String)?)
+    }
+
+    struct Value: ServerChildChannelValue {
+        let negotiated: EventLoopFuture<Negotiated>
+        let channel: any Channel
+    }
+
+    let responder: Responder
+    /// The verdict for an upgrade request; nil when no WebSocket lives at its path.
+    let decide: @Sendable (HTTPRequest) -> WebSocketUpgradeDecision?
+    let settings: WebSocketSettings
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        let decide = self.decide
+        let settings = self.settings
+        return channel.eventLoop.makeCompletedFuture {
+            // Everything below runs on the channel's event loop, one request at a time.
+            let refusal = NIOLoopBoundBox<Refusal?>(nil, eventLoop: channel.eventLoop)
+            let accepted = NIOLoopBoundBox<(WebSocketDataHandler<HubWebSocketContext>, HTTPRequest)?>(nil, eventLoop: channel.eventLoop)
+            let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
+                maxFrameSize: settings.maxFrameSize,
+                shouldUpgrade: { channel, head in
+                    guard let request = try? HTTPRequest(head, secure: false, splitCookie: false) else {
+                        refusal.value = Refusal(status: .badRequest, message: "malformed upgrade request")
+                        return channel.eventLoop.makeSucceededFuture(nil)
+                    }
+                    switch decide(request) {
+                    case .accept(let handler):
+                        accepted.value = (handler, request)
+                        return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                    case .refuse(let status, let message):
+                        refusal.value = Refusal(status: status, message: message)
+                    case nil:
+                        refusal.value = Refusal(status: .notFound, message: "no WebSocket endpoint at \(request.path ?? "/")")
+                    }
+                    return channel.eventLoop.makeSucceededFuture(nil)
+                },
+                upgradePipelineHandler: { channel, _ in
+                    channel.eventLoop.makeCompletedFuture {
+                        guard let (handler, request) = accepted.value else { throw ChannelError.inappropriateOperationForState }
+                        let asyncChannel = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
+                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                        return .webSocket(asyncChannel, handler, request)
+                    }
+                }
+            )
+            let upgrade = NIOTypedHTTPServerUpgradeConfiguration<Negotiated>(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: settings.idleTimeout, logger: logger))
+                        let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                        return .http(asyncChannel, refusal: refusal.value.map { ($0.status, $0.message) })
+                    }
+                }
+            )
+            var configuration = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: upgrade)
+            configuration.enablePipelining = false
+            configuration.enableErrorHandling = false
+            configuration.enableResponseHeaderValidation = false
+            let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            return Value(negotiated: negotiated, channel: channel)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.negotiated.get() {
+            case .http(let channel, nil):
+                await handleHTTP(asyncChannel: channel, logger: logger)
+            case .http(let channel, let refusal?):
+                logger.notice(
+                    "WebSocket upgrade refused", metadata: ["hub.status": "\(refusal.status.code)", "hub.reason": "\(refusal.message)"])
+                await Self.writeRefusal(status: refusal.status, message: refusal.message, on: channel)
+            case .webSocket(let channel, let handler, let request):
+                _ = try await WebSocketHandler.handle(
+                    type: .server,
+                    configuration: .init(
+                        extensions: [], autoPing: settings.autoPing, closeTimeout: settings.closeTimeout, validateUTF8: false,
+                        maxFrameSize: settings.maxFrameSize),
+                    asyncChannel: channel, context: HubWebSocketContext(logger: logger, request: request), handler: handler)
+            }
+        } catch let error as ChannelError where error == .inputClosed {
+            logger.trace("connection closed during the upgrade")
+        } catch {
+            logger.debug("connection ended with an error", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private static func writeRefusal(
+        status: HTTPResponse.Status, message: String, on channel: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
+    ) async {
+        var body = [UInt8]()
+        JSONValue.object(["error": ["message": .string(message)]]).write(into: &body)
+        let head = HTTPResponse(
+            status: status,
+            headerFields: [.connection: "close", .contentType: "application/json; charset=utf-8", .contentLength: String(body.count)])
+        try? await channel.executeThenClose { _, outbound in
+            try await outbound.write(contentsOf: [.head(head), .body(ByteBuffer(bytes: body)), .end(nil)])
+        }
+    }
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/1.1 whose WebSocket upgrades `decide` settles request by request.
+    static func hub(
+        settings: HubHTTPChannel.WebSocketSettings, decide: @escaping @Sendable (HTTPRequest) -> WebSocketUpgradeDecision?
+    ) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in
+            HubHTTPChannel(responder: responder, decide: decide, settings: settings)
+        }
+    }
+}

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+@testable import Engine
+
+/// Counts jobs running at once and the highest count reached, and reports starts and ends.
+private final class ConcurrencyProbe: Sendable {
+    private let state = Mutex<(current: Int, highWater: Int, finished: [Int])>((0, 0, []))
+    let starts: AsyncStream<Int>
+    private let startsContinuation: AsyncStream<Int>.Continuation
+
+    init() {
+        (starts, startsContinuation) = AsyncStream.makeStream()
+    }
+
+    func begin(_ job: Int) {
+        state.withLock { state in
+            state.current += 1
+            state.highWater = max(state.highWater, state.current)
+        }
+        startsContinuation.yield(job)
+    }
+
+    func end(_ job: Int) {
+        state.withLock { state in
+            state.current -= 1
+            state.finished.append(job)
+        }
+    }
+
+    var highWater: Int { state.withLock { $0.highWater } }
+    var finished: [Int] { state.withLock { $0.finished } }
+}
+
+@Suite struct LaneTests {
+    @Test func neverRunsMoreThanMaxConcurrent() async throws {
+        let lane = Lane(name: "test", maxConcurrent: 3, queueLimit: 100)
+        let probe = ConcurrencyProbe()
+        let gate = Gate()
+        for job in 0..<12 {
+            #expect(
+                lane.submit {
+                    probe.begin(job)
+                    await gate.wait()
+                    probe.end(job)
+                })
+        }
+        try await withTimeLimit(.seconds(10)) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await lane.run() }
+                // Wait until three jobs hold the lane; the other nine must stay queued.
+                var starts = probe.starts.makeAsyncIterator()
+                for _ in 0..<3 { _ = await starts.next() }
+                #expect(lane.runningCount == 3)
+                #expect(probe.highWater == 3)
+                gate.open()
+                lane.close()
+                try await group.waitForAll()
+            }
+        }
+        #expect(probe.highWater == 3)
+        #expect(probe.finished.count == 12)
+        #expect(lane.runningCount == 0)
+        #expect(lane.queuedCount == 0)
+    }
+
+    @Test func startsJobsInFIFOOrder() async throws {
+        let lane = Lane(name: "serial", maxConcurrent: 1, queueLimit: 50)
+        let order = Mutex<[Int]>([])
+        for job in 0..<50 { lane.submit { order.withLock { $0.append(job) } } }
+        lane.close()
+        try await withTimeLimit(.seconds(10)) { await lane.run() }
+        #expect(order.withLock { $0 } == Array(0..<50))
+    }
+
+    @Test func refusesWhenTheQueueIsFull() {
+        let lane = Lane(name: "small", maxConcurrent: 1, queueLimit: 2)
+        #expect(lane.submit {})
+        #expect(lane.submit {})
+        #expect(!lane.submit {})
+        #expect(lane.queuedCount == 2)
+    }
+
+    @Test func closeFinishesQueuedJobsAndRefusesNewOnes() async throws {
+        let lane = Lane(name: "closing", maxConcurrent: 2, queueLimit: 10)
+        let done = Atomic<Int>(0)
+        for _ in 0..<10 { lane.submit { done.add(1, ordering: .relaxed) } }
+        lane.close()
+        #expect(!lane.submit {})
+        try await withTimeLimit(.seconds(10)) { await lane.run() }
+        #expect(done.load(ordering: .relaxed) == 10)
+    }
+
+    @Test func gracefulShutdownFinishesQueuedJobs() async throws {
+        let lane = Lane(name: "realtime", maxConcurrent: 1, queueLimit: 10)
+        let probe = ConcurrencyProbe()
+        let gate = Gate()
+        for job in 0..<5 {
+            lane.submit {
+                probe.begin(job)
+                await gate.wait()
+                probe.end(job)
+            }
+        }
+        let serviceGroup = ServiceGroup(
+            configuration: .init(services: [lane], gracefulShutdownSignals: [], logger: Logger(label: "lane-test")))
+        try await withTimeLimit(.seconds(10)) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await serviceGroup.run() }
+                var starts = probe.starts.makeAsyncIterator()
+                #expect(await starts.next() == 0)
+                await serviceGroup.triggerGracefulShutdown()
+                gate.open()
+                try await group.waitForAll()
+            }
+        }
+        // Every job queued before the shutdown ran, in order, and the lane takes no more.
+        #expect(probe.finished == [0, 1, 2, 3, 4])
+        #expect(!lane.submit {})
+    }
+}

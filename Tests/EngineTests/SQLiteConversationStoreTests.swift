@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+import GRDB
+import Testing
+
+@testable import Engine
+
+@Suite struct SQLiteConversationStoreTests {
+    static let alice = SessionKey(platform: .qq, botID: "3847291056", group: nil, user: "1049382716")
+    static let groupShared = SessionKey(platform: .qq, botID: "3847291056", group: "736251904", user: nil)
+    static let groupAlice = SessionKey(platform: .qq, botID: "3847291056", group: "736251904", user: "1049382716")
+
+    private func turn(_ n: Int, at time: TimeInterval = 1_700_000_000) -> [StoredMessage] {
+        [
+            StoredMessage(role: .user, content: "question \(n)", createdAt: Date(timeIntervalSince1970: time + Double(n))),
+            StoredMessage(role: .assistant, content: "answer \(n)", createdAt: Date(timeIntervalSince1970: time + Double(n) + 0.5)),
+        ]
+    }
+
+    @Test func migrations() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hub-engine-tests-\(UUID().uuidString)")
+        // Missing folders are created.
+        let database = try HubDatabase(path: folder.appendingPathComponent("nested/dir/hub.sqlite").path)
+        defer {
+            try? database.pool.close()
+            try? FileManager.default.removeItem(at: folder)
+        }
+        #expect(try database.appliedMigrations() == [])
+        try database.migrate()
+        #expect(try database.appliedMigrations() == ["v1-conversations"])
+        // Migrating again is a no-op.
+        try database.migrate()
+        #expect(try database.appliedMigrations() == ["v1-conversations"])
+        let tables = try database.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        }
+        #expect(Set(tables).isSuperset(of: ["conversations", "messages", "inbox", "outbox"]))
+        let journal = try database.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(journal == "wal")
+    }
+
+    @Test func appendAndSnapshotKeepOrderAndLimit() async throws {
+        let database = try makeTemporaryDatabase()
+        defer { removeTemporaryDatabase(database) }
+        let store = SQLiteConversationStore(database: database)
+        for n in 1...3 { try await store.append(turn(n), to: Self.alice) }
+
+        let all = try await store.snapshot(Self.alice, limit: 100)
+        #expect(all.history.map(\.content) == ["question 1", "answer 1", "question 2", "answer 2", "question 3", "answer 3"])
+        #expect(all.history.map(\.role) == [.user, .assistant, .user, .assistant, .user, .assistant])
+        #expect(all.history.first?.createdAt == Date(timeIntervalSince1970: 1_700_000_001))
+        #expect(all.settings == SessionSettings())
+
+        // The most recent `limit` messages, still oldest first.
+        let recent = try await store.snapshot(Self.alice, limit: 3)
+        #expect(recent.history.map(\.content) == ["answer 2", "question 3", "answer 3"])
+        #expect(try await store.snapshot(Self.alice, limit: 0).history.isEmpty)
+        #expect(try await store.snapshot(Self.alice, limit: -5).history.isEmpty)
+    }
+
+    @Test func sessionsAreSeparate() async throws {
+        let database = try makeTemporaryDatabase()
+        defer { removeTemporaryDatabase(database) }
+        let store = SQLiteConversationStore(database: database)
+        try await store.append(turn(1), to: Self.alice)
+        try await store.append(turn(2), to: Self.groupShared)
+        try await store.append(turn(3), to: Self.groupAlice)
+        #expect(try await store.snapshot(Self.alice, limit: 10).history.map(\.content) == ["question 1", "answer 1"])
+        #expect(try await store.snapshot(Self.groupShared, limit: 10).history.map(\.content) == ["question 2", "answer 2"])
+        #expect(try await store.snapshot(Self.groupAlice, limit: 10).history.map(\.content) == ["question 3", "answer 3"])
+        let unknown = SessionKey(platform: .web, botID: "web", group: nil, user: "nobody")
+        #expect(try await store.snapshot(unknown, limit: 10) == SessionSnapshot(settings: SessionSettings(), history: []))
+    }
+
+    @Test func concurrentAppendsAreAllStored() async throws {
+        let database = try makeTemporaryDatabase()
+        defer { removeTemporaryDatabase(database) }
+        let store = SQLiteConversationStore(database: database)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 0..<100 {
+                group.addTask { try await store.append(self.turn(n), to: n % 2 == 0 ? Self.alice : Self.groupAlice) }
+            }
+            try await group.waitForAll()
+        }
+        let history = try await store.snapshot(Self.alice, limit: 1000).history
+        #expect(history.count == 100)
+        // Each user message is directly followed by its own answer.
+        for pair in stride(from: 0, to: history.count, by: 2) {
+            #expect(history[pair].content.replacingOccurrences(of: "question", with: "answer") == history[pair + 1].content)
+        }
+    }
+
+    @Test func resetKeepsSettings() async throws {
+        let database = try makeTemporaryDatabase()
+        defer { removeTemporaryDatabase(database) }
+        let store = SQLiteConversationStore(database: database)
+        try await store.append(turn(1), to: Self.alice)
+        try await store.append(turn(1), to: Self.groupAlice)
+        try await store.updateSettings(Self.alice) { $0.model = "deepseek-chat" }
+        try await store.reset(Self.alice)
+        let snapshot = try await store.snapshot(Self.alice, limit: 10)
+        #expect(snapshot.history.isEmpty)
+        #expect(snapshot.settings.model == "deepseek-chat")
+        // Other sessions are untouched.
+        #expect(try await store.snapshot(Self.groupAlice, limit: 10).history.count == 2)
+        // Resetting an unknown session is fine.
+        try await store.reset(SessionKey(platform: .web, botID: "w", group: nil, user: "u"))
+    }
+
+    @Test func updateSettings() async throws {
+        let database = try makeTemporaryDatabase()
+        defer { removeTemporaryDatabase(database) }
+        let store = SQLiteConversationStore(database: database)
+        // Creates the session when needed.
+        try await store.updateSettings(Self.groupShared) { $0.persona = "You are a pirate." }
+        try await store.updateSettings(Self.groupShared) { $0.model = "qwen" }
+        #expect(try await store.snapshot(Self.groupShared, limit: 0).settings == SessionSettings(model: "qwen", persona: "You are a pirate."))
+        // The update sees the current settings.
+        try await store.updateSettings(Self.groupShared) { settings in
+            settings.persona = (settings.persona ?? "") + " Arr."
+            settings.model = nil
+        }
+        #expect(try await store.snapshot(Self.groupShared, limit: 0).settings == SessionSettings(model: nil, persona: "You are a pirate. Arr."))
+        #expect(try await store.snapshot(Self.groupAlice, limit: 0).settings == SessionSettings())
+        let columns = try await database.pool.read { db -> [String?] in
+            let row = try Row.fetchOne(
+                db, sql: "SELECT platform, bot_id, group_id, user_id FROM conversations WHERE key = ?",
+                arguments: [Self.groupShared.description])
+            return [row?["platform"], row?["bot_id"], row?["group_id"], row?["user_id"]]
+        }
+        #expect(columns == ["qq", "3847291056", "736251904", nil])
+    }
+
+    @Test func recordInboundOnlyOnce() async throws {
+        let database = try makeTemporaryDatabase()
+        defer { removeTemporaryDatabase(database) }
+        let store = SQLiteConversationStore(database: database)
+        let now = Date()
+        #expect(try await store.recordInbound("qq:1:e1", at: now))
+        #expect(try await !store.recordInbound("qq:1:e1", at: now))
+        #expect(try await !store.recordInbound("qq:1:e1", at: now.addingTimeInterval(10)))
+        #expect(try await store.recordInbound("qq:1:e2", at: now))
+        // Concurrent deliveries of one event: exactly one is first.
+        let firsts = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<20 { group.addTask { try await store.recordInbound("qq:1:e3", at: now) } }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(firsts == 1)
+    }
+
+    @Test func inboundKeysSince() async throws {
+        let database = try makeTemporaryDatabase()
+        defer { removeTemporaryDatabase(database) }
+        let store = SQLiteConversationStore(database: database)
+        let base = Date(timeIntervalSince1970: 1_700_000_000)
+        _ = try await store.recordInbound("c", at: base.addingTimeInterval(30))
+        _ = try await store.recordInbound("a", at: base.addingTimeInterval(10))
+        _ = try await store.recordInbound("b", at: base.addingTimeInterval(20))
+        #expect(try await store.inboundKeys(since: base) == ["a", "b", "c"])
+        #expect(try await store.inboundKeys(since: base.addingTimeInterval(20)) == ["b", "c"])
+        #expect(try await store.inboundKeys(since: base.addingTimeInterval(31)) == [])
+    }
+
+    @Test func dataSurvivesReopening() async throws {
+        let database = try makeTemporaryDatabase()
+        defer { removeTemporaryDatabase(database) }
+        do {
+            let store = SQLiteConversationStore(database: database)
+            try await store.append(turn(1), to: Self.alice)
+            try await store.updateSettings(Self.alice) { $0.persona = "terse" }
+            _ = try await store.recordInbound("qq:1:e1", at: Date(timeIntervalSince1970: 1_700_000_000))
+            try database.pool.close()
+        }
+        let reopened = try HubDatabase(path: database.path)
+        defer { try? reopened.pool.close() }
+        try reopened.migrate()
+        #expect(try reopened.appliedMigrations() == ["v1-conversations"])
+        let store = SQLiteConversationStore(database: reopened)
+        let snapshot = try await store.snapshot(Self.alice, limit: 10)
+        #expect(snapshot.history.map(\.content) == ["question 1", "answer 1"])
+        #expect(snapshot.settings.persona == "terse")
+        #expect(try await !store.recordInbound("qq:1:e1", at: Date()))
+        #expect(try await store.inboundKeys(since: .distantPast) == ["qq:1:e1"])
+    }
+
+    @Test func isHealthy() async throws {
+        let database = try makeTemporaryDatabase()
+        defer { removeTemporaryDatabase(database) }
+        let store = SQLiteConversationStore(database: database)
+        #expect(await store.isHealthy())
+        try database.pool.close()
+        #expect(await !store.isHealthy())
+    }
+}

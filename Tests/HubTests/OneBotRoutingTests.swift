@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+import AsyncHTTPClient
+import Engine
+import Foundation
+import HummingbirdTesting
+import NIOCore
+import NIOWebSocket
+import Testing
+
+@testable import Hub
+
+/// Where replies go: the forward HTTP API, the outbox of an offline bot, the API half of a split
+/// connection; and how connections end: heartbeat silence, oversized frames.
+@Suite(.timeLimit(.minutes(1)))
+struct OneBotRoutingTests {
+    let selfID: Int64 = 3_847_291_056
+    let user: Int64 = 1_049_382_716
+
+    func withHub(
+        onebot: String = "", _ body: @escaping @Sendable (_ port: Int) async throws -> Void
+    ) async throws {
+        try await FakeUpstream().run { base in
+            let configuration = try TestHub.configuration(upstream: base, databasePath: TestHub.databasePath(), onebot: onebot)
+            try await TestHub.run(configuration) { port, _ in try await body(port) }
+        }
+    }
+
+    func post(port: Int, _ event: JSONValue) async throws -> UInt {
+        let body = event.compactJSON
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/qq/callback")
+        request.method = .POST
+        request.headers.add(name: "X-Self-ID", value: String(selfID))
+        request.headers.add(name: "X-Signature", value: Signature.sign(Array(body.utf8), secret: TestHub.secret))
+        request.body = .bytes(ByteBuffer(string: body))
+        return try await HTTPClient.shared.execute(request, timeout: .seconds(5)).status.code
+    }
+
+    @Test func httpPostEventIsAnsweredThroughTheForwardHTTPAPI() async throws {
+        let api = FakeHTTPAPI()
+        try await api.run { base in
+            try await withHub(onebot: "  http_api: { \"\(selfID)\": \"\(base)\" }") { (port: Int) async throws in
+                let status = try await post(port: port, OneBotFrames.privateMessage(selfID: selfID, user: user, messageID: 1, text: "over http"))
+                #expect(status == 204)
+                let call = try await api.call(0)
+                #expect(call.action == "send_msg")
+                #expect(call.authorization == "Bearer \(TestHub.token)")
+                #expect(call.contentType == "application/json")
+                #expect(call.params["user_id"] == .int(user))
+                #expect(call.params.messageTextOfParams == "echo: over http")
+            }
+        }
+    }
+
+    @Test func replyForAnOfflineBotWaitsInTheOutbox() async throws {
+        try await withHub(onebot: "  reply_wait: 0.2") { (port: Int) async throws in
+            let status = try await post(port: port, OneBotFrames.privateMessage(selfID: selfID, user: user, messageID: 2, text: "while away"))
+            #expect(status == 204)
+            // Longer than reply_wait: the reply is now in the outbox.
+            try await Task.sleep(for: .milliseconds(600))
+            let bot = FakeOneBot(selfID: selfID)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await bot.connect(port: port) }
+                #expect(try await bot.action(0).messageText == "echo: while away")
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(bot.actions.count == 1)
+                bot.disconnect()
+                try await tasks.waitForAll()
+            }
+        }
+    }
+
+    @Test func splitConnectionsEventsInAnswersOnTheAPIConnection() async throws {
+        try await withHub { (port: Int) async throws in
+            let events = FakeOneBot(selfID: selfID)
+            let api = FakeOneBot(selfID: selfID)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                // Lagrange spells the role `Api`; the path decides for the event connection.
+                tasks.addTask { try await api.connect(port: port, path: "/onebot/v11/ws/api", role: "Api") }
+                tasks.addTask { try await events.connect(port: port, path: "/onebot/v11/ws/event", role: nil) }
+                try await api.waitUntilConnected()
+                try await events.waitUntilConnected()
+                events.send(OneBotFrames.privateMessage(selfID: selfID, user: user, messageID: 3, text: "split"))
+                #expect(try await api.action(0).messageText == "echo: split")
+                #expect(events.actions.isEmpty)
+                api.disconnect()
+                events.disconnect()
+                try await tasks.waitForAll()
+            }
+        }
+    }
+
+    @Test func silentBotIsDisconnectedByTheHeartbeatWatchdog() async throws {
+        try await withHub(onebot: "  heartbeat_grace: 0.1") { (port: Int) async throws in
+            let bot = FakeOneBot(selfID: selfID)
+            let started = ContinuousClock.now
+            try await withThrowingTaskGroup(of: WebSocketErrorCode?.self) { tasks in
+                tasks.addTask { try await bot.connect(port: port)?.closeCode }
+                try await bot.waitUntilConnected()
+                bot.send(OneBotFrames.heartbeat(selfID: selfID, intervalMS: 100))
+                // Then silence: after max(3 × 100 ms, 100 ms + 100 ms) the hub closes with 1001.
+                let code = try await tasks.next() ?? nil
+                #expect(code == .goingAway)
+                #expect(ContinuousClock.now - started < .seconds(3))
+            }
+        }
+    }
+
+    @Test func oversizedFrameClosesWith1009() async throws {
+        try await withHub(onebot: "  max_frame_bytes: 4096") { (port: Int) async throws in
+            let bot = FakeOneBot(selfID: selfID)
+            try await withThrowingTaskGroup(of: WebSocketErrorCode?.self) { tasks in
+                tasks.addTask { try await bot.connect(port: port)?.closeCode }
+                try await bot.waitUntilConnected()
+                bot.send(OneBotFrames.privateMessage(selfID: selfID, user: user, messageID: 4, text: String(repeating: "x", count: 10_000)))
+                let code = try await tasks.next() ?? nil
+                #expect(code == .messageTooLarge)
+            }
+        }
+    }
+}
+
+extension JSONValue {
+    /// The text segments of a `params` object's `message`.
+    var messageTextOfParams: String {
+        (self["message"]?.arrayValue ?? []).compactMap { $0["type"] == "text" ? $0["data"]?["text"]?.stringValue : nil }.joined()
+    }
+}

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+import Engine
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Synchronization
+
+/// An OpenAI-compatible upstream on loopback that the tests control: it answers
+/// `echo: <last user message>`, records every request, and misbehaves when the message asks it to
+/// ("slow" waits, "fail" answers 500).
+final class FakeUpstream: Sendable {
+    struct Recorded: Sendable {
+        let model: String
+        let messages: [(role: String, content: String)]
+        let authorization: String?
+    }
+
+    private let recorded = Mutex([Recorded]())
+    let slowDelay: Duration
+
+    init(slowDelay: Duration = .milliseconds(1500)) {
+        self.slowDelay = slowDelay
+    }
+
+    var requests: [Recorded] { recorded.withLock { $0 } }
+
+    /// Runs the upstream for the duration of `body`, passing its base URL (`http://127.0.0.1:<port>/v1`).
+    func run<T: Sendable>(_ body: @Sendable (String) async throws -> T) async throws -> T {
+        let router = Router()
+        router.post("/v1/chat/completions") { request, _ -> Response in
+            let bytes = try await request.body.collect(upTo: 1 << 20)
+            let json = try JSONValue(parsing: bytes.readableBytesView)
+            let messages = (json["messages"]?.arrayValue ?? []).map {
+                (role: $0["role"]?.stringValue ?? "", content: $0["content"]?.stringValue ?? "")
+            }
+            let model = json["model"]?.stringValue ?? ""
+            self.recorded.withLock {
+                $0.append(Recorded(model: model, messages: messages, authorization: request.headers[.authorization]))
+            }
+            let last = messages.last(where: { $0.role == "user" })?.content ?? ""
+            if last.contains("slow") { try await Task.sleep(for: self.slowDelay) }
+            if last.contains("fail") {
+                return Self.json(.internalServerError, ["error": ["message": "upstream exploded", "type": "server_error"]])
+            }
+            let answer: JSONValue = [
+                "id": "chatcmpl-test", "object": "chat.completion", "created": 1_717_000_000, "model": .string(model),
+                "choices": [["index": 0, "message": ["role": "assistant", "content": .string("echo: \(last)")], "finish_reason": "stop"]],
+                "usage": ["prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5],
+            ]
+            return Self.json(.ok, answer)
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        return try await app.test(.live) { client in
+            try await body("http://127.0.0.1:\(client.port!)/v1")
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
+        var bytes = [UInt8]()
+        value.write(into: &bytes)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
