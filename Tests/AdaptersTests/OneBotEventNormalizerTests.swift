@@ -203,6 +203,8 @@ private func content(_ message: String) throws -> [Segment] {
         #"{"time":1,"self_id":2837465019,"post_type":"meta_event","meta_event_type":"heartbeat","status":{"online":true,"good":true},"interval":5000}"#,
         #"{"time":1,"self_id":2837465019,"post_type":"meta_event","meta_event_type":"lifecycle","sub_type":"connect"}"#,
         #"{"time":1,"self_id":2837465019,"post_type":"message_reaction","user_id":1357924680,"message":"x"}"#,
+        // A group message without its group: never answered in private instead.
+        #"{"time":1,"self_id":2837465019,"post_type":"message","message_type":"group","message_id":7,"user_id":1357924680,"message":"hi"}"#,
         // A message without a user.
         #"{"time":1,"self_id":2837465019,"post_type":"message","message_type":"group","message_id":1,"group_id":915273648,"message":"who?"}"#,
     ])

@@ -156,9 +156,11 @@ import Testing
         _ = try await store.recordInbound("c", at: base.addingTimeInterval(30))
         _ = try await store.recordInbound("a", at: base.addingTimeInterval(10))
         _ = try await store.recordInbound("b", at: base.addingTimeInterval(20))
-        #expect(try await store.inboundKeys(since: base) == ["a", "b", "c"])
-        #expect(try await store.inboundKeys(since: base.addingTimeInterval(20)) == ["b", "c"])
-        #expect(try await store.inboundKeys(since: base.addingTimeInterval(31)) == [])
+        let all = try await store.inboundKeys(since: base)
+        #expect(all.map(\.key) == ["a", "b", "c"])
+        #expect(all.map(\.receivedAt) == [10, 20, 30].map { base.addingTimeInterval($0) })
+        #expect(try await store.inboundKeys(since: base.addingTimeInterval(20)).map(\.key) == ["b", "c"])
+        #expect(try await store.inboundKeys(since: base.addingTimeInterval(31)).isEmpty)
     }
 
     @Test func dataSurvivesReopening() async throws {
@@ -180,7 +182,7 @@ import Testing
         #expect(snapshot.history.map(\.content) == ["question 1", "answer 1"])
         #expect(snapshot.settings.persona == "terse")
         #expect(try await !store.recordInbound("qq:1:e1", at: Date()))
-        #expect(try await store.inboundKeys(since: .distantPast) == ["qq:1:e1"])
+        #expect(try await store.inboundKeys(since: .distantPast).map(\.key) == ["qq:1:e1"])
     }
 
     @Test func isHealthy() async throws {

@@ -10,7 +10,9 @@ public enum OneBotEventNormalizer {
         guard event.isInboundMessage, let userID = event.userID, let key = event.deduplicationKey(bot: selfID) else { return nil }
         let user = String(userID)
         let scope: ConversationScope
-        if event.detailType == "group", let groupID = event.groupID {
+        if event.detailType == "group" {
+            // Answering a group message privately could leak the group's talk: without a group it is dropped.
+            guard let groupID = event.groupID else { return nil }
             scope = .group(group: String(groupID), user: user)
         } else {
             scope = .private(user: user)

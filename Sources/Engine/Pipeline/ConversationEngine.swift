@@ -52,8 +52,8 @@ public final class ConversationEngine: Sendable {
     /// again after a restart are still recognised.
     public func restoreRecentInbound() async throws {
         let now = Date().timeIntervalSince1970
-        for key in try await store.inboundKeys(since: Date(timeIntervalSince1970: now - settings.dedupeWindow)) {
-            _ = deduplicator.firstSighting(key, bot: Self.restoredBucket(for: key), at: now)
+        for (key, receivedAt) in try await store.inboundKeys(since: Date(timeIntervalSince1970: now - settings.dedupeWindow)) {
+            _ = deduplicator.firstSighting(key, bot: Self.restoredBucket(for: key), at: receivedAt.timeIntervalSince1970)
         }
     }
 

@@ -25,21 +25,24 @@ public final class InboundDeduplicator: Sendable {
     /// Records `key` for `bot`; false when it was seen within the window (a duplicate).
     public func firstSighting(_ key: String, bot: String, at now: Double = Date().timeIntervalSince1970) -> Bool {
         buckets.withLock { buckets in
-            var bucket = buckets[bot, default: Bucket()]
-            defer { buckets[bot] = bucket }
-            while let oldest = bucket.order.first, oldest.at < now - window {
-                bucket.order.removeFirst()
-                bucket.keys.remove(oldest.key)
-            }
-            // Check for a duplicate before making room: a key still held must not be evicted by its own repeat.
-            guard !bucket.keys.contains(key) else { return false }
-            while bucket.order.count >= capacity, let oldest = bucket.order.first {
-                bucket.order.removeFirst()
-                bucket.keys.remove(oldest.key)
-            }
-            bucket.keys.insert(key)
-            bucket.order.append((key, now))
-            return true
+            // Changed in place: copying a bucket of thousands of keys per event under the lock is costly.
+            Self.record(key, at: now, in: &buckets[bot, default: Bucket()], window: window, capacity: capacity)
         }
+    }
+
+    private static func record(_ key: String, at now: Double, in bucket: inout Bucket, window: Double, capacity: Int) -> Bool {
+        while let oldest = bucket.order.first, oldest.at < now - window {
+            bucket.order.removeFirst()
+            bucket.keys.remove(oldest.key)
+        }
+        // Check for a duplicate before making room: a key still held must not be evicted by its own repeat.
+        guard !bucket.keys.contains(key) else { return false }
+        while bucket.order.count >= capacity, let oldest = bucket.order.first {
+            bucket.order.removeFirst()
+            bucket.keys.remove(oldest.key)
+        }
+        bucket.keys.insert(key)
+        bucket.order.append((key, now))
+        return true
     }
 }

@@ -42,11 +42,13 @@ public final class Lane: Service, Sendable {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 var running = 0
-                while let job = await queue.next() {
+                while true {
+                    // Wait for a free slot first, so a saturated lane holds at most its queue.
                     if running >= maxConcurrent {
                         await group.next()
                         running -= 1
                     }
+                    guard let job = await queue.next() else { break }
                     running += 1
                     inFlight.add(1, ordering: .relaxed)
                     group.addTask {

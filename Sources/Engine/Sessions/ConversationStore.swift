@@ -54,8 +54,9 @@ public protocol ConversationStore: Sendable {
     func updateSettings(_ key: SessionKey, _ update: @escaping @Sendable (inout SessionSettings) -> Void) async throws
     /// Records that an inbound event was accepted; false when it had been recorded before.
     func recordInbound(_ eventKey: String, at: Date) async throws -> Bool
-    /// Inbound keys recorded since `date`, for warming the in-memory de-duplication after a restart.
-    func inboundKeys(since date: Date) async throws -> [String]
+    /// Inbound keys recorded since `date` with the time each was received, oldest first, for warming
+    /// the in-memory de-duplication after a restart.
+    func inboundKeys(since date: Date) async throws -> [(key: String, receivedAt: Date)]
     /// Whether the store can be used.
     func isHealthy() async -> Bool
 }

@@ -82,11 +82,12 @@ public struct SQLiteConversationStore: ConversationStore {
         }
     }
 
-    public func inboundKeys(since date: Date) async throws -> [String] {
+    public func inboundKeys(since date: Date) async throws -> [(key: String, receivedAt: Date)] {
         try await database.pool.read { db in
-            try String.fetchAll(
-                db, sql: "SELECT event_key FROM inbox WHERE received_at >= ? ORDER BY received_at",
-                arguments: [date.timeIntervalSince1970])
+            try Row.fetchAll(
+                db, sql: "SELECT event_key, received_at FROM inbox WHERE received_at >= ? ORDER BY received_at",
+                arguments: [date.timeIntervalSince1970]
+            ).map { row in (key: row["event_key"], receivedAt: Date(timeIntervalSince1970: row["received_at"])) }
         }
     }
 
