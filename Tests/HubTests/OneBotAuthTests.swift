@@ -66,6 +66,7 @@ struct OneBotAuthTests {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/onebot/v11/http")
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.headers.add(name: "Connection", value: "close")
         request.body = .bytes(ByteBuffer(string: body))
         return try await HTTPClient.shared.execute(request, timeout: .seconds(5)).status.code
     }

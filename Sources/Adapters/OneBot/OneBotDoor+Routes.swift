@@ -16,7 +16,8 @@ extension OneBotDoor {
                 try await self.receiveCallback(request, context: context)
             }
             for method in [HTTPRequest.Method.get, .put, .delete, .patch] {
-                router.on(RouterPath(path), method: method) { _, _ -> Response in
+                router.on(RouterPath(path), method: method) { request, _ -> Response in
+                    _ = try? await request.body.collect(upTo: self.settings.maxBodyBytes)
                     var response = Self.errorResponse(.methodNotAllowed, "use POST")
                     response.headers[.allow] = "POST"
                     return response
@@ -41,14 +42,16 @@ extension OneBotDoor {
 
     /// The HTTP POST callback (ONEBOT11.md §1.2, checked in the [HUB] order).
     func receiveCallback<Context: RequestContext>(_ request: Request, context: Context) async throws -> Response {
-        guard let selfText = request.headers[OneBotHandshake.selfIDField], let selfID = Int64(selfText.trimmingCharacters(in: " \t")) else {
-            return reject(.badRequest, "X-Self-ID header missing or not a number", context: context)
-        }
+        // The body is read (bounded) before any answer, so that an early refusal never leaves unread
+        // bytes on a keep-alive connection. The verdicts still follow the [HUB] order.
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: settings.maxBodyBytes)
         } catch {
             return reject(.contentTooLarge, "body larger than \(settings.maxBodyBytes) bytes", context: context)
+        }
+        guard let selfText = request.headers[OneBotHandshake.selfIDField], let selfID = Int64(selfText.trimmingCharacters(in: " \t")) else {
+            return reject(.badRequest, "X-Self-ID header missing or not a number", context: context)
         }
         if let secret = settings.secret, !secret.isEmpty {
             switch OneBotCredentials.checkSignature(request.headers[Self.signatureField], body: body.readableBytesView, secret: secret) {

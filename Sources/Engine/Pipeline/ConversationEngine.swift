@@ -144,8 +144,7 @@ public final class ConversationEngine: Sendable {
         let answer = completion.content.trimmingCharacters(in: .whitespacesAndNewlines)
         try await store.append(
             [StoredMessage(role: .user, content: userText, createdAt: event.receivedAt), StoredMessage(role: .assistant, content: answer)],
-            to: key)
-        _ = try await store.recordInbound(event.id, at: event.receivedAt)
+            to: key, inboundKey: (event.id, event.receivedAt))
         return .text(answer.isEmpty ? "(the model returned an empty answer)" : answer)
     }
 

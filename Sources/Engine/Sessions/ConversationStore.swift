@@ -46,8 +46,9 @@ public struct SessionSnapshot: Sendable, Hashable {
 public protocol ConversationStore: Sendable {
     /// The session's settings and its most recent `limit` messages, oldest first.
     func snapshot(_ key: SessionKey, limit: Int) async throws -> SessionSnapshot
-    /// Appends messages (a user turn and its answer) to the session, creating it if needed.
-    func append(_ messages: [StoredMessage], to key: SessionKey) async throws
+    /// Appends messages (a user turn and its answer) to the session, creating it if needed, and
+    /// records `inboundKey` (the event answered) in the inbox in the same transaction.
+    func append(_ messages: [StoredMessage], to key: SessionKey, inboundKey: (key: String, receivedAt: Date)?) async throws
     /// Forgets the session's history; settings stay.
     func reset(_ key: SessionKey) async throws
     /// Changes the session's settings.
@@ -59,4 +60,11 @@ public protocol ConversationStore: Sendable {
     func inboundKeys(since date: Date) async throws -> [(key: String, receivedAt: Date)]
     /// Whether the store can be used.
     func isHealthy() async -> Bool
+}
+
+extension ConversationStore {
+    /// Appends messages without recording an inbound event.
+    public func append(_ messages: [StoredMessage], to key: SessionKey) async throws {
+        try await append(messages, to: key, inboundKey: nil)
+    }
 }

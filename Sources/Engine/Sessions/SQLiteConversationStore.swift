@@ -33,10 +33,15 @@ public struct SQLiteConversationStore: ConversationStore {
         }
     }
 
-    public func append(_ messages: [StoredMessage], to key: SessionKey) async throws {
+    public func append(_ messages: [StoredMessage], to key: SessionKey, inboundKey: (key: String, receivedAt: Date)?) async throws {
         let id = key.description
         let now = Date().timeIntervalSince1970
+        let inbound = inboundKey.map { ($0.key, $0.receivedAt.timeIntervalSince1970) }
         try await writer.write { db in
+            if let (eventKey, receivedAt) = inbound {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO inbox (event_key, received_at) VALUES (?, ?)", arguments: [eventKey, receivedAt])
+            }
             try Self.ensureConversation(db, key: key, now: now)
             for message in messages {
                 try db.execute(
