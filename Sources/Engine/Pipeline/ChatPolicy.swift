@@ -70,7 +70,10 @@ public struct ChatPolicy: Sendable {
     }
 
     private func matchingNickname(in text: Substring) -> String? {
-        let lowered = text.lowercased()
+        guard !nicknames.isEmpty else { return nil }
+        // Only the start of the message can hold a nickname: lowercase no more than that.
+        let longest = nicknames.map(\.count).max() ?? 0
+        let lowered = text.prefix(longest).lowercased()
         return nicknames.first { lowered.hasPrefix($0.lowercased()) }
     }
 

@@ -19,11 +19,12 @@ public struct SQLiteConversationStore: ConversationStore {
     public func snapshot(_ key: SessionKey, limit: Int) async throws -> SessionSnapshot {
         let id = key.description
         return try await database.pool.read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT model, persona FROM conversations WHERE key = ?", arguments: [id])
+            // Cached statements: the hot path never re-parses SQL.
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT model, persona FROM conversations WHERE key = ?"), arguments: [id])
             let settings = SessionSettings(model: row?["model"], persona: row?["persona"])
             let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT role, content, created_at FROM messages WHERE conversation_key = ? ORDER BY id DESC LIMIT ?",
+                db.cachedStatement(sql: "SELECT role, content, created_at FROM messages WHERE conversation_key = ? ORDER BY id DESC LIMIT ?"),
                 arguments: [id, max(0, limit)])
             let history = rows.reversed().compactMap { row -> StoredMessage? in
                 guard let role = ChatMessage.Role(rawValue: row["role"]) else { return nil }
@@ -39,14 +40,13 @@ public struct SQLiteConversationStore: ConversationStore {
         let inbound = inboundKey.map { ($0.key, $0.receivedAt.timeIntervalSince1970) }
         try await writer.write { db in
             if let (eventKey, receivedAt) = inbound {
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO inbox (event_key, received_at) VALUES (?, ?)", arguments: [eventKey, receivedAt])
+                try db.cachedStatement(sql: "INSERT OR IGNORE INTO inbox (event_key, received_at) VALUES (?, ?)")
+                    .execute(arguments: [eventKey, receivedAt])
             }
             try Self.ensureConversation(db, key: key, now: now)
+            let insert = try db.cachedStatement(sql: "INSERT INTO messages (conversation_key, role, content, created_at) VALUES (?, ?, ?, ?)")
             for message in messages {
-                try db.execute(
-                    sql: "INSERT INTO messages (conversation_key, role, content, created_at) VALUES (?, ?, ?, ?)",
-                    arguments: [id, message.role.rawValue, message.content, message.createdAt.timeIntervalSince1970])
+                try insert.execute(arguments: [id, message.role.rawValue, message.content, message.createdAt.timeIntervalSince1970])
             }
         }
     }
@@ -101,13 +101,13 @@ public struct SQLiteConversationStore: ConversationStore {
     }
 
     private static func ensureConversation(_ db: Database, key: SessionKey, now: TimeInterval) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO conversations (key, platform, bot_id, group_id, user_id, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(key) DO UPDATE SET updated_at = excluded.updated_at
-                """,
-            arguments: [key.description, key.platform.rawValue, key.botID, key.group, key.user, now, now])
+                """
+        ).execute(arguments: [key.description, key.platform.rawValue, key.botID, key.group, key.user, now, now])
     }
 }
 
