@@ -9,7 +9,7 @@ import Prometheus
 struct HubComponents: Sendable {
     let configuration: HubConfiguration
     let database: HubDatabase
-    let store: SQLiteConversationStore
+    let store: CachedConversationStore
     let outbox: Outbox
     let models: ChatModels
     let realtimeLane: Lane
@@ -30,7 +30,7 @@ struct HubComponents: Sendable {
         metricsRegistry = registry
 
         database = try HubDatabase(path: configuration.storage.sqlitePath)
-        store = SQLiteConversationStore(database: database)
+        store = CachedConversationStore(base: SQLiteConversationStore(database: database))
         outbox = Outbox(database: database)
 
         let llm = configuration.llm
