@@ -12,6 +12,8 @@ struct HTTPClientService: Service {
         configuration.timeout = .init(connect: .init(connectTimeout), read: .init(readTimeout))
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
         configuration.httpVersion = .automatic
+        // No tracer is configured in the hub yet; without this every request pays for no-op spans.
+        configuration.tracing.tracer = nil
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

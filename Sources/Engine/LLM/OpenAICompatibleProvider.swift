@@ -182,18 +182,7 @@ public struct OpenAICompatibleProvider: ChatProvider {
     }
 
     private func send(_ request: ChatRequest, stream: Bool, deadline: ContinuousClock.Instant) async throws -> HTTPClientResponse {
-        var fields: [String: JSONValue] = [
-            "model": .string(request.model),
-            "messages": .array(request.messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] }),
-        ]
-        if stream {
-            fields["stream"] = true
-            fields["stream_options"] = ["include_usage": true]
-        }
-        if let maxTokens = request.maxTokens { fields["max_tokens"] = .int(Int64(maxTokens)) }
-        if let temperature = request.temperature { fields["temperature"] = .double(temperature) }
-        var body = [UInt8]()
-        JSONValue.object(fields).write(into: &body)
+        let body = Self.requestBody(request, stream: stream)
 
         var httpRequest = HTTPClientRequest(url: Self.join(configuration.baseURL, "chat/completions"))
         httpRequest.method = .POST
@@ -239,6 +228,32 @@ public struct OpenAICompatibleProvider: ChatProvider {
         }
         if error is NIOTooManyBytesError { return .malformed("\(configuration.name): response too large") }
         return .transport("\(configuration.name): \(error)")
+    }
+
+    /// The JSON body of a chat completion request, written straight to bytes: this runs for every
+    /// turn with the whole history, so it builds no intermediate values and sorts nothing.
+    static func requestBody(_ request: ChatRequest, stream: Bool) -> [UInt8] {
+        var body = [UInt8]()
+        body.reserveCapacity(128 + request.messages.reduce(0) { $0 + $1.content.utf8.count + 32 })
+        body.append(contentsOf: #"{"model":"#.utf8)
+        JSONValue.writeString(request.model, into: &body)
+        body.append(contentsOf: #","messages":["#.utf8)
+        for (index, message) in request.messages.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: #"{"role":""#.utf8)
+            body.append(contentsOf: message.role.rawValue.utf8)
+            body.append(contentsOf: #"","content":"#.utf8)
+            JSONValue.writeString(message.content, into: &body)
+            body.append(UInt8(ascii: "}"))
+        }
+        body.append(UInt8(ascii: "]"))
+        if let maxTokens = request.maxTokens { body.append(contentsOf: #","max_tokens":\#(maxTokens)"#.utf8) }
+        if let temperature = request.temperature, temperature.isFinite {
+            body.append(contentsOf: #","temperature":\#(temperature)"#.utf8)
+        }
+        if stream { body.append(contentsOf: #","stream":true,"stream_options":{"include_usage":true}"#.utf8) }
+        body.append(UInt8(ascii: "}"))
+        return body
     }
 
     static func usage(from value: JSONValue?) -> TokenUsage? {
