@@ -10,8 +10,9 @@ import Synchronization
 ///
 /// ```swift
 /// let door = OneBotDoor(settings: settings, engine: engine, outbox: outbox, httpClient: .shared, logger: logger)
-/// door.addRoutes(to: router)              // HTTP POST callback, handshake errors
-/// door.addWebSocketRoutes(to: wsRouter)   // reverse WebSocket
+/// door.addRoutes(to: router)   // HTTP POST callback; plain GETs on the WebSocket paths
+/// // Upgrades: the server asks `door.webSocketHandshake(path:headers:)` before upgrading,
+/// // then runs `door.serve(accepted, inbound:outbound:)` on the connection.
 /// ```
 public final class OneBotDoor: Sendable {
     /// What became of an action.
