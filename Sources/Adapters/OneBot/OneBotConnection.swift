@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import Engine
 import Foundation
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// One live reverse-WebSocket connection from a OneBot implementation, and the action client on it.
@@ -42,29 +44,33 @@ public final class OneBotConnection: Sendable {
         var frame = [UInt8]()
         JSONValue.object(["action": .string(action), "params": params, "echo": .string(echo)]).write(into: &frame)
         let text = String(decoding: frame, as: UTF8.self)
-        return try await withThrowingTaskGroup(of: OneBotActionResponse.self) { group in
-            group.addTask {
-                try await self.awaitResponse(echo: echo, frame: text)
+        // One scheduled timer per call (no extra tasks) fails the action if no answer came in time.
+        // Registration checks the same deadline, so a timer that fires first is never missed.
+        let deadline = NIODeadline.now() + .nanoseconds(timeout.nanoseconds)
+        let expired = OneBotActionError(.timeout, detail: "\(action) got no answer within \(timeout)")
+        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(deadline: deadline) { [self] in
+            if let waiting = pending.withLock({ $0.removeValue(forKey: echo) }) {
+                waiting.resume(throwing: expired)
             }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw OneBotActionError(.timeout, detail: "\(action) got no answer within \(timeout)")
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
         }
+        defer { timer.cancel() }
+        return try await awaitResponse(echo: echo, frame: text, deadline: deadline, expired: expired)
     }
 
-    private func awaitResponse(echo: String, frame: String) async throws -> OneBotActionResponse {
+    private func awaitResponse(
+        echo: String, frame: String, deadline: NIODeadline, expired: OneBotActionError
+    ) async throws -> OneBotActionResponse {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let registered = pending.withLock { pending -> Bool in
-                    if closed.load(ordering: .acquiring) || Task.isCancelled { return false }
+                let refusal = pending.withLock { pending -> (any Error)? in
+                    if closed.load(ordering: .acquiring) { return OneBotActionError(.connectionLost) }
+                    if Task.isCancelled { return CancellationError() }
+                    if NIODeadline.now() >= deadline { return expired }
                     pending[echo] = continuation
-                    return true
+                    return nil
                 }
-                guard registered else {
-                    continuation.resume(throwing: closed.load(ordering: .acquiring) ? OneBotActionError(.connectionLost) : CancellationError())
+                if let refusal {
+                    continuation.resume(throwing: refusal)
                     return
                 }
                 if !outbound.tryEnqueue(.text(frame)) {
