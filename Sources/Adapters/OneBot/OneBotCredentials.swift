@@ -47,10 +47,12 @@ enum OneBotCredentials {
     static func signature(body: some Collection<UInt8>, secret: String) -> String {
         var mac = HMAC<Insecure.SHA1>(key: SymmetricKey(data: Array(secret.utf8)))
         mac.update(data: Array(body))
-        return "sha1=" + mac.finalize().map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        return "sha1=" + hexString(mac.finalize())
+    }
+
+    /// Lowercase hexadecimal, two digits per byte.
+    static func hexString(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
     }
 
     static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {

@@ -31,8 +31,8 @@ extension OneBotDoor {
         case reader, writer, watchdog, outbox
     }
 
-    /// Runs one connection: reads frames, writes queued frames, watches heartbeats, flushes the outbox.
-    /// Runs one accepted connection until it ends.
+    /// Runs one accepted connection until it ends: reads frames, writes queued frames, watches
+    /// heartbeats, flushes the outbox.
     public func serve(_ accepted: OneBotHandshake.Accepted, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         let connection = OneBotConnection(
             selfID: accepted.selfID, role: accepted.role, generation: registry.nextGeneration(), outboundCapacity: settings.outboundQueue)

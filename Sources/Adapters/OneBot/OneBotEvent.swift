@@ -86,7 +86,7 @@ public struct OneBotEvent: Sendable {
             // Notices carry no id: the whole body is the key (its canonical JSON, so key order and
             // escaping do not matter). Identical pokes in the same second collapse; accepted.
             let digest = SHA256.hash(data: Array(raw.compactJSON.utf8))
-            return "qq:\(bot):notice:" + digest.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+            return "qq:\(bot):notice:" + OneBotCredentials.hexString(digest)
         default:
             return nil
         }

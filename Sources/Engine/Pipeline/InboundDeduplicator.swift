@@ -11,6 +11,10 @@ public final class InboundDeduplicator: Sendable {
     private struct Bucket {
         var order = CircularBuffer<(key: String, at: Double)>()
         var keys = Set<String>()
+
+        mutating func dropOldest() {
+            keys.remove(order.removeFirst().key)
+        }
     }
 
     private let window: Double
@@ -31,16 +35,10 @@ public final class InboundDeduplicator: Sendable {
     }
 
     private static func record(_ key: String, at now: Double, in bucket: inout Bucket, window: Double, capacity: Int) -> Bool {
-        while let oldest = bucket.order.first, oldest.at < now - window {
-            bucket.order.removeFirst()
-            bucket.keys.remove(oldest.key)
-        }
+        while let oldest = bucket.order.first, oldest.at < now - window { bucket.dropOldest() }
         // Check for a duplicate before making room: a key still held must not be evicted by its own repeat.
         guard !bucket.keys.contains(key) else { return false }
-        while bucket.order.count >= capacity, let oldest = bucket.order.first {
-            bucket.order.removeFirst()
-            bucket.keys.remove(oldest.key)
-        }
+        while bucket.order.count >= capacity { bucket.dropOldest() }
         bucket.keys.insert(key)
         bucket.order.append((key, now))
         return true
