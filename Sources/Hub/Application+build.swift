@@ -52,6 +52,7 @@ func buildApplication(
         logger: logger
     )
     app.addServices(components.httpClientService, components.realtimeLane)
+    if let redis = components.redis { app.addServices(redis) }
     app.beforeServerStarts {
         try components.database.migrate()
         try await components.engine.restoreRecentInbound()

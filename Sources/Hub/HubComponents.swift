@@ -9,7 +9,9 @@ import Prometheus
 struct HubComponents: Sendable {
     let configuration: HubConfiguration
     let database: HubDatabase
-    let store: CachedConversationStore
+    let store: any ConversationStore
+    /// Present when `redis.url` is set; runs as a service and keeps its connections up.
+    let redis: RedisClient?
     let outbox: Outbox
     let models: ChatModels
     let realtimeLane: Lane
@@ -30,8 +32,31 @@ struct HubComponents: Sendable {
         metricsRegistry = registry
 
         database = try HubDatabase(path: configuration.storage.sqlitePath)
-        store = CachedConversationStore(base: SQLiteConversationStore(database: database))
+        let sqlite = SQLiteConversationStore(database: database)
         outbox = Outbox(database: database)
+
+        // Shared state: Redis when configured, with the in-process cache as its fail-open fallback.
+        let caching = configuration.llm.caching
+        let sharedState: any Cache
+        var responseCache: (any Cache)?
+        if let redisConfiguration = try configuration.redis.clientConfiguration() {
+            let client = RedisClient(configuration: redisConfiguration, logger: logger) { up in metrics.redisUp(up) }
+            metrics.redisUp(false)
+            redis = client
+            let remote = RedisCache(client: client, prefix: configuration.redis.keyPrefix)
+            sharedState = FailOpenCache(primary: remote, fallback: InProcessCache(), metrics: metrics, logger: logger)
+            if caching.enabled {
+                responseCache = FailOpenCache(primary: remote, fallback: InProcessCache(capacity: caching.maxSize), metrics: metrics, logger: logger)
+            }
+            store = RedisHistoryStore(
+                base: sqlite, client: client, prefix: configuration.redis.keyPrefix, ttl: .milliseconds(Int64(configuration.redis.historyTTL * 1000)),
+                logger: logger)
+        } else {
+            redis = nil
+            sharedState = InProcessCache()
+            if caching.enabled { responseCache = InProcessCache(capacity: caching.maxSize) }
+            store = CachedConversationStore(base: sqlite)
+        }
 
         let llm = configuration.llm
         let longestTimeout = llm.providers.map(\.timeout).max() ?? 30
@@ -62,8 +87,12 @@ struct HubComponents: Sendable {
             sessionScope: SessionKey.SessionScope(rawValue: chat.sessionScope.rawValue) ?? .perUser,
             history: HistoryLimits(maxTurns: chat.history.maxTurns, maxTokens: chat.history.maxTokens, maxBytes: chat.history.maxBytes),
             persona: chat.persona, maxReplyLength: chat.maxReplyLength,
-            dedupeWindow: configuration.onebot.dedupeWindow, dedupeCapacity: configuration.onebot.dedupeCapacity)
-        engine = ConversationEngine(settings: settings, store: store, models: models, lane: realtimeLane, metrics: metrics, logger: logger)
+            dedupeWindow: configuration.onebot.dedupeWindow, dedupeCapacity: configuration.onebot.dedupeCapacity,
+            rateLimitPerUser: chat.rateLimit.perUser.rate, rateLimitPerGroup: chat.rateLimit.perGroup.rate)
+        engine = ConversationEngine(
+            settings: settings, store: store, models: models, lane: realtimeLane, cache: sharedState,
+            responseCache: responseCache.map { ResponseCache(cache: $0, ttl: .milliseconds(Int64(caching.ttl * 1000))) }, metrics: metrics,
+            logger: logger)
 
         let onebot = configuration.onebot
         oneBot = OneBotDoor(
@@ -73,5 +102,12 @@ struct HubComponents: Sendable {
                 maxFrameBytes: onebot.maxFrameBytes, maxBodyBytes: min(onebot.maxFrameBytes, max(configuration.server.maxBodyBytes, 1 << 20)),
                 maxMessageLength: onebot.maxMessageLength, replyWait: .seconds(onebot.replyWait), heartbeatGrace: .seconds(onebot.heartbeatGrace)),
             engine: engine, outbox: outbox, httpClient: client, metrics: metrics, logger: logger)
+    }
+}
+
+extension ChatSettings.RateLimit {
+    /// The engine's rate; nil when the limit is off.
+    var rate: Rate? {
+        isOff ? nil : Rate(count: count, period: .milliseconds(Int64(seconds * 1000)))
     }
 }

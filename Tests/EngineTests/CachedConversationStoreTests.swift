@@ -5,29 +5,6 @@ import Testing
 
 @testable import Engine
 
-/// A store of record that counts how often it is read.
-private final class CountingStore: ConversationStore {
-    let inner: SQLiteConversationStore
-    let reads = Atomic<Int>(0)
-
-    init(_ inner: SQLiteConversationStore) { self.inner = inner }
-
-    func snapshot(_ key: SessionKey, limit: Int) async throws -> SessionSnapshot {
-        reads.add(1, ordering: .relaxed)
-        return try await inner.snapshot(key, limit: limit)
-    }
-    func append(_ messages: [StoredMessage], to key: SessionKey, inboundKey: (key: String, receivedAt: Date)?) async throws {
-        try await inner.append(messages, to: key, inboundKey: inboundKey)
-    }
-    func reset(_ key: SessionKey) async throws { try await inner.reset(key) }
-    func updateSettings(_ key: SessionKey, _ update: @escaping @Sendable (inout SessionSettings) -> Void) async throws {
-        try await inner.updateSettings(key, update)
-    }
-    func recordInbound(_ eventKey: String, at date: Date) async throws -> Bool { try await inner.recordInbound(eventKey, at: date) }
-    func inboundKeys(since date: Date) async throws -> [(key: String, receivedAt: Date)] { try await inner.inboundKeys(since: date) }
-    func isHealthy() async -> Bool { await inner.isHealthy() }
-}
-
 @Suite struct CachedConversationStoreTests {
     static let alice = SessionKey(platform: .qq, botID: "1", group: nil, user: "alice")
     static let bob = SessionKey(platform: .qq, botID: "1", group: nil, user: "bob")

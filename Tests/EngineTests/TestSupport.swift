@@ -97,3 +97,35 @@ final class Locked<Value: Sendable>: Sendable {
 
     var value: Value { mutex.withLock { $0 } }
 }
+
+/// A store of record that counts how often it is read.
+final class CountingStore: ConversationStore {
+    let inner: SQLiteConversationStore
+    let reads = Atomic<Int>(0)
+    /// Runs after a snapshot was read and before it is returned (to hold a reader in the middle).
+    let afterRead: @Sendable () async -> Void
+
+    init(_ inner: SQLiteConversationStore, afterRead: @escaping @Sendable () async -> Void = {}) {
+        self.inner = inner
+        self.afterRead = afterRead
+    }
+
+    func snapshot(_ key: SessionKey, limit: Int) async throws -> SessionSnapshot {
+        reads.add(1, ordering: .relaxed)
+        let snapshot = try await inner.snapshot(key, limit: limit)
+        await afterRead()
+        return snapshot
+    }
+    func append(_ messages: [StoredMessage], to key: SessionKey, inboundKey: (key: String, receivedAt: Date)?) async throws
+        -> [StoredMessage]
+    {
+        try await inner.append(messages, to: key, inboundKey: inboundKey)
+    }
+    func reset(_ key: SessionKey) async throws { try await inner.reset(key) }
+    func updateSettings(_ key: SessionKey, _ update: @escaping @Sendable (inout SessionSettings) -> Void) async throws {
+        try await inner.updateSettings(key, update)
+    }
+    func recordInbound(_ eventKey: String, at date: Date) async throws -> Bool { try await inner.recordInbound(eventKey, at: date) }
+    func inboundKeys(since date: Date) async throws -> [(key: String, receivedAt: Date)] { try await inner.inboundKeys(since: date) }
+    func isHealthy() async -> Bool { await inner.isHealthy() }
+}

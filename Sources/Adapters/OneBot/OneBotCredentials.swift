@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Crypto
+import Engine
 import Foundation
 
 /// Token and signature checks shared by the OneBot doors. Comparisons run in constant time.
@@ -47,12 +48,7 @@ enum OneBotCredentials {
     static func signature(body: some Collection<UInt8>, secret: String) -> String {
         var mac = HMAC<Insecure.SHA1>(key: SymmetricKey(data: Array(secret.utf8)))
         mac.update(data: Array(body))
-        return "sha1=" + hexString(mac.finalize())
-    }
-
-    /// Lowercase hexadecimal, two digits per byte.
-    static func hexString(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        return "sha1=" + Hex.string(mac.finalize())
     }
 
     static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {

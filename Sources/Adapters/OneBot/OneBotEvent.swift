@@ -86,7 +86,7 @@ public struct OneBotEvent: Sendable {
             // Notices carry no id: the whole body is the key (its canonical JSON, so key order and
             // escaping do not matter). Identical pokes in the same second collapse; accepted.
             let digest = SHA256.hash(data: Array(raw.compactJSON.utf8))
-            return "qq:\(bot):notice:" + OneBotCredentials.hexString(digest)
+            return "qq:\(bot):notice:" + Hex.string(digest)
         default:
             return nil
         }

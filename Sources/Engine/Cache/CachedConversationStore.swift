@@ -49,17 +49,21 @@ public final class CachedConversationStore: ConversationStore {
         return loaded
     }
 
-    public func append(_ messages: [StoredMessage], to key: SessionKey, inboundKey: (key: String, receivedAt: Date)?) async throws {
-        try await base.append(messages, to: key, inboundKey: inboundKey)
+    @discardableResult
+    public func append(_ messages: [StoredMessage], to key: SessionKey, inboundKey: (key: String, receivedAt: Date)?) async throws
+        -> [StoredMessage]
+    {
+        let stored = try await base.append(messages, to: key, inboundKey: inboundKey)
         let id = key.description
         state.withLock { state in
             guard var entry = state.entries[id] else { return }
-            entry.snapshot.history.append(contentsOf: messages)
+            entry.snapshot.history.append(contentsOf: stored)
             if entry.snapshot.history.count > entry.depth {
                 entry.snapshot.history.removeFirst(entry.snapshot.history.count - entry.depth)
             }
             state.entries[id] = entry
         }
+        return stored
     }
 
     public func reset(_ key: SessionKey) async throws {

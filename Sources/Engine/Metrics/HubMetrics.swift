@@ -48,6 +48,27 @@ public struct HubMetrics: Sendable {
         Gauge(label: "hub_connected_bots", dimensions: [("door", door)], factory: factory).record(count)
     }
 
+    /// A cache operation went to the in-process fallback because Redis failed.
+    public func cacheFallback(operation: String) {
+        Counter(label: "hub_cache_fallbacks_total", dimensions: [("operation", operation)], factory: factory).increment()
+    }
+
+    /// Whether Redis is reachable (1) or the hub runs on its in-process fallback (0).
+    public func redisUp(_ up: Bool) {
+        Gauge(label: "redis_up", factory: factory).record(up ? 1 : 0)
+    }
+
+    /// A message was refused by a rate limit (`notified`: the user was told to slow down).
+    public func rateLimited(door: String, notified: Bool) {
+        Counter(label: "hub_rate_limited_total", dimensions: [("door", door), ("notified", notified ? "yes" : "no")], factory: factory)
+            .increment()
+    }
+
+    /// An LLM answer came from the response cache (`hit`) or had to be fetched (`miss`).
+    public func responseCache(_ outcome: String) {
+        Counter(label: "hub_llm_cache_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+    }
+
     /// Frames or requests that were rejected as malformed.
     public func malformedInput(door: String, reason: String) {
         Counter(label: "hub_malformed_input_total", dimensions: [("door", door), ("reason", reason)], factory: factory)

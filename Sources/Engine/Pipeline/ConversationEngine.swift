@@ -24,6 +24,8 @@ public final class ConversationEngine: Sendable {
         case ignored(ChatDecision.IgnoreReason)
         /// The lane is full; the user got a short "busy" reply.
         case busy
+        /// Over a rate limit; dropped (the first time in a period, with a short "slow down" reply).
+        case limited
     }
 
     public let settings: EngineSettings
@@ -31,15 +33,19 @@ public final class ConversationEngine: Sendable {
     private let store: any ConversationStore
     private let lane: Lane
     private let deduplicator: InboundDeduplicator
+    private let cache: any Cache
+    private let responseCache: ResponseCache?
     private let ledger = SentMessageLedger()
     private let metrics: HubMetrics
     private let logger: Logger
 
     public init(
-        settings: EngineSettings, store: any ConversationStore, models: ChatModels, lane: Lane, metrics: HubMetrics = .disabled,
-        logger: Logger
+        settings: EngineSettings, store: any ConversationStore, models: ChatModels, lane: Lane, cache: any Cache = InProcessCache(),
+        responseCache: ResponseCache? = nil, metrics: HubMetrics = .disabled, logger: Logger
     ) {
         self.settings = settings
+        self.cache = cache
+        self.responseCache = responseCache
         self.store = store
         self.models = models
         self.lane = lane
@@ -82,6 +88,25 @@ public final class ConversationEngine: Sendable {
         }
         let decision = settings.policy.decide(event, quotesBot: quotesBot)
         if case .ignore(let reason) = decision { return .ignored(reason) }
+        // Other hub processes on the same Redis may have taken this event already. Asked only for
+        // events the bot would answer, so chatter costs no round trip. Fails open (in process).
+        if cache.isShared, !((try? await cache.insertIfAbsent("dedupe:" + event.id, ttl: .seconds(settings.dedupeWindow))) ?? true) {
+            metrics.duplicateDropped(door: door)
+            logger.debug("duplicate event dropped (taken by another hub)", metadata: ["hub.event": "\(event.id)"])
+            return .duplicate
+        }
+        if let verdict = await rateLimit(event), !verdict.allowed {
+            metrics.rateLimited(door: door, notified: verdict.shouldNotify)
+            logger.info(
+                "rate limited", metadata: ["hub.user": "\(event.scope.user)", "hub.retry_after": "\(verdict.retryAfter)"])
+            if verdict.shouldNotify {
+                let seconds = max(1, Int((Double(verdict.retryAfter.milliseconds) / 1000).rounded(.up)))
+                await deliver(
+                    decorate(.text("You're sending messages too fast. Please wait \(seconds) s and try again."), for: event),
+                    for: event, sink: sink)
+            }
+            return .limited
+        }
         let accepted = lane.submit { [self] in
             await self.process(event, decision: decision, sink: sink)
         }
@@ -90,6 +115,20 @@ public final class ConversationEngine: Sendable {
         logger.warning("lane full, event refused", metadata: ["hub.lane": "\(lane.name)", "hub.event": "\(event.id)"])
         await deliver(decorate(.text("I'm busy right now, please try again in a moment."), for: event), for: event, sink: sink)
         return .busy
+    }
+
+    /// Checks the per-user and per-group limits; nil when none is configured.
+    private func rateLimit(_ event: ConversationEvent) async -> RateLimitVerdict? {
+        let platform = event.platform.rawValue
+        var rules = [RateLimitRule]()
+        if let rate = settings.rateLimitPerUser {
+            rules.append(RateLimitRule(key: "rate:user:\(platform):\(event.scope.user)", count: rate.count, period: rate.period))
+        }
+        if let group = event.scope.group, let rate = settings.rateLimitPerGroup {
+            rules.append(RateLimitRule(key: "rate:group:\(platform):\(group)", count: rate.count, period: rate.period))
+        }
+        guard !rules.isEmpty else { return nil }
+        return try? await cache.admit(rules, noticeKey: "notice:\(platform):\(event.scope.user)")
     }
 
     // MARK: Turn
@@ -130,11 +169,21 @@ public final class ConversationEngine: Sendable {
         var messages = [ChatMessage(role: .system, content: snapshot.settings.persona ?? settings.persona)]
         messages += settings.history.window(snapshot.history).map { ChatMessage(role: $0.role, content: $0.content) }
         messages.append(ChatMessage(role: .user, content: userText))
+        let request = ChatRequest(model: model, messages: messages)
         let started = ContinuousClock.now
-        let completion: ChatCompletion
+        var completion: ChatCompletion
         do {
-            completion = try await provider.complete(ChatRequest(model: model, messages: messages))
-            metrics.llmRequest(provider: provider.name, model: model, outcome: "ok", duration: ContinuousClock.now - started)
+            if let responseCache, let cached = await responseCache.lookup(request) {
+                metrics.responseCache("hit")
+                completion = cached
+            } else {
+                completion = try await provider.complete(request)
+                metrics.llmRequest(provider: provider.name, model: model, outcome: "ok", duration: ContinuousClock.now - started)
+                if let responseCache {
+                    metrics.responseCache("miss")
+                    if !completion.content.isEmpty { await responseCache.store(completion, for: request) }
+                }
+            }
         } catch {
             let kind = (error as? ChatProviderError)?.kind.rawValue ?? "error"
             metrics.llmRequest(provider: provider.name, model: model, outcome: kind, duration: ContinuousClock.now - started)

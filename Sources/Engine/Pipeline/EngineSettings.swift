@@ -14,11 +14,14 @@ public struct EngineSettings: Sendable {
     public var dedupeCapacity: Int
     /// Longest persona a user may set, in Unicode scalars.
     public var maxPersonaLength: Int
+    /// Messages to the bot allowed per user (across bots and groups) and per group; nil: no limit.
+    public var rateLimitPerUser: Rate?
+    public var rateLimitPerGroup: Rate?
 
     public init(
         policy: ChatPolicy = ChatPolicy(), sessionScope: SessionKey.SessionScope = .perUser, history: HistoryLimits = HistoryLimits(),
         persona: String = "You are a helpful assistant.", maxReplyLength: Int = 3000, dedupeWindow: Double = 300,
-        dedupeCapacity: Int = 4096, maxPersonaLength: Int = 2000
+        dedupeCapacity: Int = 4096, maxPersonaLength: Int = 2000, rateLimitPerUser: Rate? = nil, rateLimitPerGroup: Rate? = nil
     ) {
         self.policy = policy
         self.sessionScope = sessionScope
@@ -28,5 +31,7 @@ public struct EngineSettings: Sendable {
         self.dedupeWindow = dedupeWindow
         self.dedupeCapacity = dedupeCapacity
         self.maxPersonaLength = maxPersonaLength
+        self.rateLimitPerUser = rateLimitPerUser
+        self.rateLimitPerGroup = rateLimitPerGroup
     }
 }

@@ -6,11 +6,15 @@ public struct StoredMessage: Sendable, Hashable {
     public var role: ChatMessage.Role
     public var content: String
     public var createdAt: Date
+    /// The store's id for the message (increasing in the order messages were appended); nil before
+    /// it is stored. Caches use it to recognise a message they already hold.
+    public var id: Int64?
 
-    public init(role: ChatMessage.Role, content: String, createdAt: Date = Date()) {
+    public init(role: ChatMessage.Role, content: String, createdAt: Date = Date(), id: Int64? = nil) {
         self.role = role
         self.content = content
         self.createdAt = createdAt
+        self.id = id
     }
 }
 
@@ -47,8 +51,10 @@ public protocol ConversationStore: Sendable {
     /// The session's settings and its most recent `limit` messages, oldest first.
     func snapshot(_ key: SessionKey, limit: Int) async throws -> SessionSnapshot
     /// Appends messages (a user turn and its answer) to the session, creating it if needed, and
-    /// records `inboundKey` (the event answered) in the inbox in the same transaction.
-    func append(_ messages: [StoredMessage], to key: SessionKey, inboundKey: (key: String, receivedAt: Date)?) async throws
+    /// records `inboundKey` (the event answered) in the inbox in the same transaction. Returns the
+    /// messages as stored, with their ids.
+    @discardableResult
+    func append(_ messages: [StoredMessage], to key: SessionKey, inboundKey: (key: String, receivedAt: Date)?) async throws -> [StoredMessage]
     /// Forgets the session's history; settings stay.
     func reset(_ key: SessionKey) async throws
     /// Changes the session's settings.
@@ -64,7 +70,8 @@ public protocol ConversationStore: Sendable {
 
 extension ConversationStore {
     /// Appends messages without recording an inbound event.
-    public func append(_ messages: [StoredMessage], to key: SessionKey) async throws {
+    @discardableResult
+    public func append(_ messages: [StoredMessage], to key: SessionKey) async throws -> [StoredMessage] {
         try await append(messages, to: key, inboundKey: nil)
     }
 }

@@ -24,29 +24,36 @@ public struct SQLiteConversationStore: ConversationStore {
                 db.cachedStatement(sql: "SELECT model, persona FROM conversations WHERE key = ?"), arguments: [id])
             let settings = SessionSettings(model: row?["model"], persona: row?["persona"])
             let rows = try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT role, content, created_at FROM messages WHERE conversation_key = ? ORDER BY id DESC LIMIT ?"),
+                db.cachedStatement(sql: "SELECT id, role, content, created_at FROM messages WHERE conversation_key = ? ORDER BY id DESC LIMIT ?"),
                 arguments: [id, max(0, limit)])
             let history = rows.reversed().compactMap { row -> StoredMessage? in
                 guard let role = ChatMessage.Role(rawValue: row["role"]) else { return nil }
-                return StoredMessage(role: role, content: row["content"], createdAt: Date(timeIntervalSince1970: row["created_at"]))
+                return StoredMessage(
+                    role: role, content: row["content"], createdAt: Date(timeIntervalSince1970: row["created_at"]), id: row["id"])
             }
             return SessionSnapshot(settings: settings, history: history)
         }
     }
 
-    public func append(_ messages: [StoredMessage], to key: SessionKey, inboundKey: (key: String, receivedAt: Date)?) async throws {
+    @discardableResult
+    public func append(_ messages: [StoredMessage], to key: SessionKey, inboundKey: (key: String, receivedAt: Date)?) async throws
+        -> [StoredMessage]
+    {
         let id = key.description
         let now = Date().timeIntervalSince1970
         let inbound = inboundKey.map { ($0.key, $0.receivedAt.timeIntervalSince1970) }
-        try await writer.write { db in
+        return try await writer.write { db in
             if let (eventKey, receivedAt) = inbound {
                 try db.cachedStatement(sql: "INSERT OR IGNORE INTO inbox (event_key, received_at) VALUES (?, ?)")
                     .execute(arguments: [eventKey, receivedAt])
             }
             try Self.ensureConversation(db, key: key, now: now)
             let insert = try db.cachedStatement(sql: "INSERT INTO messages (conversation_key, role, content, created_at) VALUES (?, ?, ?, ?)")
-            for message in messages {
+            return try messages.map { message in
                 try insert.execute(arguments: [id, message.role.rawValue, message.content, message.createdAt.timeIntervalSince1970])
+                var stored = message
+                stored.id = db.lastInsertedRowID
+                return stored
             }
         }
     }

@@ -51,6 +51,7 @@ struct ChatSettings: ConfigurationSection {
 
     /// A rate: at most ``count`` events per ``seconds``. Written `"30/60s"`; the period may use `s`, `m` or
     /// `h` and may be left out before the unit (`"10/m"`); without a unit it is seconds (`"30/60"`).
+    /// `"off"` (or `"none"`, `"unlimited"`) turns the limit off.
     struct RateLimit: Sendable, Hashable, Codable, CustomStringConvertible, ConfigurationScalar {
         var count: Int
         var seconds: Double
@@ -60,9 +61,18 @@ struct ChatSettings: ConfigurationSection {
             self.seconds = seconds
         }
 
-        static var expectation: String { "a rate such as \"30/60s\" (count/period, period unit s, m or h)" }
+        static var expectation: String { "a rate such as \"30/60s\" (count/period, period unit s, m or h) or \"off\"" }
+
+        /// No limit.
+        static let off = RateLimit(count: 0, seconds: 0)
+
+        var isOff: Bool { count == 0 }
 
         init?(configurationText text: String) {
+            if ["off", "none", "unlimited"].contains(text.trimmedForConfiguration.lowercased()) {
+                self = .off
+                return
+            }
             let parts = text.trimmedForConfiguration.split(separator: "/", omittingEmptySubsequences: false)
             guard parts.count == 2, let count = Int(parts[0].trimmedForConfiguration), count > 0 else { return nil }
             var period = parts[1].trimmedForConfiguration.lowercased()
@@ -81,8 +91,9 @@ struct ChatSettings: ConfigurationSection {
             self.init(count: count, seconds: amount * unit)
         }
 
-        /// `30/60s`
+        /// `30/60s`, or `off`
         var description: String {
+            if isOff { return "off" }
             let period = seconds.rounded() == seconds && seconds < 1e15 ? String(Int(seconds)) : String(seconds)
             return "\(count)/\(period)s"
         }

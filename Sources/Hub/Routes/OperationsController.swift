@@ -13,6 +13,13 @@ struct OperationsController: Sendable {
             Self.json(.ok, ["status": "ok"])
         }
         router.get("/ready") { _, _ in
+            // Redis is optional: the hub answers without it, so it never makes the hub unready.
+            let cacheCheck: JSONValue =
+                switch components.redis {
+                case nil: "in-process"
+                case let redis? where redis.isUp: "redis: ok"
+                case let redis?: .string("redis: down, using the in-process fallback (\(redis.lastError))")
+                }
             let storage = await components.store.isHealthy()
             let llm = !components.models.isEmpty
             let ready = storage && llm
@@ -21,7 +28,7 @@ struct OperationsController: Sendable {
                 "checks": [
                     "storage": .string(storage ? "ok" : "unavailable"),
                     "llm": .string(llm ? "ok" : "no provider configured"),
-                    "cache": "in-process",
+                    "cache": cacheCheck,
                 ],
                 "bots": .array(components.oneBot.registry.connectedBots.map { .int($0) }),
             ]

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+import Crypto
+
+/// Complete LLM answers kept for a while, keyed by an exact match on the request: model, every
+/// message (role and text), and the sampling parameters.
+///
+/// Only finished answers are stored, never a failure or a partial stream. The ``Cache`` behind it
+/// bounds it: in process by entry count (`llm.caching.max_size`, least recently used first), in
+/// Redis by the TTL and the server's `maxmemory` policy.
+public struct ResponseCache: Sendable {
+    public let cache: any Cache
+    public let ttl: Duration
+
+    public init(cache: any Cache, ttl: Duration) {
+        self.cache = cache
+        self.ttl = ttl
+    }
+
+    /// `llm:` and the SHA-256 of the request's canonical JSON.
+    public static func key(for request: ChatRequest) -> String {
+        var canonical = [UInt8]()
+        JSONValue.object([
+            "model": .string(request.model),
+            "messages": .array(request.messages.map { .array([.string($0.role.rawValue), .string($0.content)]) }),
+            "max_tokens": request.maxTokens.map { .int(Int64($0)) } ?? .null,
+            "temperature": request.temperature.map(JSONValue.double) ?? .null,
+        ]).write(into: &canonical)
+        return "llm:" + Hex.string(SHA256.hash(data: canonical))
+    }
+
+    /// The cached answer, or nil (also when the cache cannot be read).
+    public func lookup(_ request: ChatRequest) async -> ChatCompletion? {
+        guard let bytes = try? await cache.get(Self.key(for: request)), let value = try? JSONValue(parsing: bytes),
+            let content = value["content"]?.stringValue, let model = value["model"]?.stringValue
+        else { return nil }
+        var usage: TokenUsage?
+        if let prompt = value["prompt_tokens"]?.int64Value, let completion = value["completion_tokens"]?.int64Value {
+            usage = TokenUsage(promptTokens: Int(prompt), completionTokens: Int(completion))
+        }
+        return ChatCompletion(content: content, model: model, finishReason: value["finish_reason"]?.stringValue, usage: usage)
+    }
+
+    /// Keeps a finished answer for ``ttl``.
+    public func store(_ completion: ChatCompletion, for request: ChatRequest) async {
+        var fields: [String: JSONValue] = ["content": .string(completion.content), "model": .string(completion.model)]
+        if let reason = completion.finishReason { fields["finish_reason"] = .string(reason) }
+        if let usage = completion.usage {
+            fields["prompt_tokens"] = .int(Int64(usage.promptTokens))
+            fields["completion_tokens"] = .int(Int64(usage.completionTokens))
+        }
+        var bytes = [UInt8]()
+        JSONValue.object(fields).write(into: &bytes)
+        try? await cache.set(Self.key(for: request), to: bytes, ttl: ttl)
+    }
+}

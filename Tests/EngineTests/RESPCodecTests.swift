@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+import NIOCore
+import Testing
+
+@testable import Engine
+
+/// RESP through hiredis: `redisFormatCommandArgv` out, `redisReader` in.
+struct RESPCodecTests {
+    private func encoded(_ command: RedisCommand) -> [UInt8] {
+        var buffer = ByteBuffer()
+        command.encode(into: &buffer)
+        return Array(buffer.readableBytesView)
+    }
+
+    @Test func commandsAreBinarySafeArrays() {
+        #expect(encoded(RedisCommand("GET", "k")) == Array("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n".utf8))
+        #expect(encoded(RedisCommand("SET", "k", .bytes([0, 13, 10]))) == Array("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\n".utf8) + [0, 13, 10, 13, 10])
+        #expect(encoded(RedisCommand("SET", "", .bytes([]))) == Array("*3\r\n$3\r\nSET\r\n$0\r\n\r\n$0\r\n\r\n".utf8))
+        #expect(encoded(RedisCommand("EXPIRE", "k", 60)) == Array("*3\r\n$6\r\nEXPIRE\r\n$1\r\nk\r\n$2\r\n60\r\n".utf8))
+        #expect(encoded(RedisCommand("ECHO", "é😀")) == Array("*2\r\n$4\r\nECHO\r\n$6\r\né😀\r\n".utf8))
+    }
+
+    @Test func commandDescriptionNeverShowsArguments() {
+        #expect("\(RedisCommand("AUTH", "user", "hunter2"))" == "AUTH")
+    }
+
+    private let stream =
+        "+OK\r\n-ERR bad\r\n:-42\r\n$5\r\na\r\nb\u{0}\r\n$-1\r\n*-1\r\n*0\r\n*3\r\n:1\r\n*2\r\n$1\r\nx\r\n$-1\r\n+\r\n$0\r\n\r\n"
+    private let expected: [RESPValue] = [
+        .simpleString("OK"), .error("ERR bad"), .integer(-42), .bulkString(Array("a\r\nb\u{0}".utf8)), .null, .null, .array([]),
+        .array([.integer(1), .array([.bulkString([120]), .null]), .simpleString("")]), .bulkString([]),
+    ]
+
+    @Test func repliesDecodeWhole() throws {
+        let reader = RESPReplyReader()
+        try reader.feed(ByteBuffer(string: stream))
+        var values = [RESPValue]()
+        while let value = try reader.next() { values.append(value) }
+        #expect(values == expected)
+    }
+
+    @Test func repliesDecodeFedOneByteAtATime() throws {
+        let reader = RESPReplyReader()
+        var values = [RESPValue]()
+        for byte in Array(stream.utf8) {
+            try reader.feed(ByteBuffer(bytes: [byte]))
+            while let value = try reader.next() { values.append(value) }
+        }
+        #expect(values == expected)
+    }
+
+    @Test func garbageIsAProtocolError() throws {
+        let reader = RESPReplyReader()
+        try? reader.feed(ByteBuffer(string: "HTTP/1.1 200 OK\r\n"))
+        #expect(throws: RedisError.self) { _ = try reader.next() }
+    }
+
+    @Test func valueAccessors() {
+        #expect(RESPValue.bulkString(Array("12".utf8)).integer == 12)
+        #expect(RESPValue.integer(3).integer == 3)
+        #expect(RESPValue.simpleString("OK").string == "OK")
+        #expect(RESPValue.null.string == nil)
+        #expect(RESPValue.null.isNull)
+        #expect(RESPValue.array([.null]).array == [.null])
+    }
+}
