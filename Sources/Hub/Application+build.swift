@@ -51,7 +51,7 @@ func buildApplication(
         },
         logger: logger
     )
-    app.addServices(components.httpClientService, components.realtimeLane)
+    app.addServices(components.httpClientService, components.realtimeLane, components.noticeLane)
     if let redis = components.redis { app.addServices(redis) }
     app.beforeServerStarts {
         try components.database.migrate()

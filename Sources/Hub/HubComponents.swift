@@ -15,6 +15,8 @@ struct HubComponents: Sendable {
     let outbox: Outbox
     let models: ChatModels
     let realtimeLane: Lane
+    /// Short notices ("busy", "slow down") sent off the doors' read paths.
+    let noticeLane: Lane
     let engine: ConversationEngine
     let oneBot: OneBotDoor
     let httpClientService: HTTPClientService
@@ -78,6 +80,7 @@ struct HubComponents: Sendable {
 
         let lanes = configuration.lanes
         realtimeLane = Lane(name: "realtime", maxConcurrent: lanes.realtime.maxConcurrent, queueLimit: lanes.realtime.queue)
+        noticeLane = Lane(name: "notices", maxConcurrent: 16, queueLimit: 1024)
 
         let chat = configuration.chat
         let settings = EngineSettings(
@@ -90,7 +93,7 @@ struct HubComponents: Sendable {
             dedupeWindow: configuration.onebot.dedupeWindow, dedupeCapacity: configuration.onebot.dedupeCapacity,
             rateLimitPerUser: chat.rateLimit.perUser.rate, rateLimitPerGroup: chat.rateLimit.perGroup.rate)
         engine = ConversationEngine(
-            settings: settings, store: store, models: models, lane: realtimeLane, cache: sharedState,
+            settings: settings, store: store, models: models, lane: realtimeLane, noticeLane: noticeLane, cache: sharedState,
             responseCache: responseCache.map { ResponseCache(cache: $0, ttl: .milliseconds(Int64(caching.ttl * 1000))) }, metrics: metrics,
             logger: logger)
 

@@ -34,7 +34,18 @@ public final class RedisServer: Sendable {
         return try await fallback.value.url
     }
 
-    private static let fallback = Task { try await RedisServer.start() }
+    private static let fallback = Task {
+        let server = try await RedisServer.start()
+        // A static is never deinitialised: stop its server when the test process exits.
+        if let pid = server.process.withLock({ $0?.processIdentifier }) {
+            fallbackServerPID.store(pid, ordering: .relaxed)
+            atexit {
+                let pid = fallbackServerPID.load(ordering: .relaxed)
+                if pid > 0 { Foundation.kill(pid, SIGKILL) }
+            }
+        }
+        return server
+    }
 
     /// `redis://[:password@]127.0.0.1:port/0`
     public var url: String {
@@ -116,6 +127,9 @@ public final class RedisServer: Sendable {
         throw RedisServerError(message: "redis-server is not installed (make test installs it)")
     }
 }
+
+/// The process id of ``RedisServer/sharedURL()``'s own server, for the exit handler.
+private let fallbackServerPID = Atomic<Int32>(0)
 
 struct RedisServerError: Error, CustomStringConvertible {
     let message: String

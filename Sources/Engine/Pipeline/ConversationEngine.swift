@@ -32,6 +32,7 @@ public final class ConversationEngine: Sendable {
     public let models: ChatModels
     private let store: any ConversationStore
     private let lane: Lane
+    private let noticeLane: Lane?
     private let deduplicator: InboundDeduplicator
     private let cache: any Cache
     private let responseCache: ResponseCache?
@@ -40,9 +41,10 @@ public final class ConversationEngine: Sendable {
     private let logger: Logger
 
     public init(
-        settings: EngineSettings, store: any ConversationStore, models: ChatModels, lane: Lane, cache: any Cache = InProcessCache(),
-        responseCache: ResponseCache? = nil, metrics: HubMetrics = .disabled, logger: Logger
+        settings: EngineSettings, store: any ConversationStore, models: ChatModels, lane: Lane, noticeLane: Lane? = nil,
+        cache: any Cache = InProcessCache(), responseCache: ResponseCache? = nil, metrics: HubMetrics = .disabled, logger: Logger
     ) {
+        self.noticeLane = noticeLane
         self.settings = settings
         self.cache = cache
         self.responseCache = responseCache
@@ -101,9 +103,7 @@ public final class ConversationEngine: Sendable {
                 "rate limited", metadata: ["hub.user": "\(event.scope.user)", "hub.retry_after": "\(verdict.retryAfter)"])
             if verdict.shouldNotify {
                 let seconds = max(1, Int((Double(verdict.retryAfter.milliseconds) / 1000).rounded(.up)))
-                await deliver(
-                    decorate(.text("You're sending messages too fast. Please wait \(seconds) s and try again."), for: event),
-                    for: event, sink: sink)
+                await notify(.text("You're sending messages too fast. Please wait \(seconds) s and try again."), for: event, sink: sink)
             }
             return .limited
         }
@@ -113,8 +113,22 @@ public final class ConversationEngine: Sendable {
         if accepted { return .accepted }
         metrics.laneRefused(lane: lane.name)
         logger.warning("lane full, event refused", metadata: ["hub.lane": "\(lane.name)", "hub.event": "\(event.id)"])
-        await deliver(decorate(.text("I'm busy right now, please try again in a moment."), for: event), for: event, sink: sink)
+        await notify(.text("I'm busy right now, please try again in a moment."), for: event, sink: sink)
         return .busy
+    }
+
+    /// Sends a short notice ("busy", "slow down") without holding up the door: the door's reader is
+    /// waiting for ``submit(_:sink:)`` and may be the one that must read the bot's answer to the
+    /// send action. Best effort: when the notice lane is full the notice is dropped.
+    private func notify(_ reply: Reply, for event: ConversationEvent, sink: any ReplySink) async {
+        let decorated = decorate(reply, for: event)
+        guard let noticeLane else {
+            await deliver(decorated, for: event, sink: sink)
+            return
+        }
+        if !noticeLane.submit({ [self] in await self.deliver(decorated, for: event, sink: sink) }) {
+            metrics.laneRefused(lane: noticeLane.name)
+        }
     }
 
     /// Checks the per-user and per-group limits; nil when none is configured.

@@ -17,9 +17,13 @@ enum TestHub {
     }
 
     /// The configuration the integration tests use: token and secret set, one provider at `upstream`.
-    /// `onebot` and `chat` are extra lines for those sections (indented by two spaces).
-    static func configuration(upstream: String?, databasePath: String, onebot: String = "", chat: String = "") throws -> HubConfiguration {
+    /// `onebot` and `chat` are extra lines for those sections (indented by two spaces); `extra` holds
+    /// more top-level sections.
+    static func configuration(
+        upstream: String?, databasePath: String, onebot: String = "", chat: String = "", extra: String = ""
+    ) throws -> HubConfiguration {
         var yaml = """
+            \(extra)
             server: { host: 127.0.0.1, port: 0 }
             storage: { sqlite_path: "\(databasePath)" }
             onebot:

@@ -107,7 +107,7 @@ public final class RedisClient: Service, Sendable {
         let choice = state.withLock { state -> Choice in
             for offset in 0..<state.slots.count {
                 let index = (state.nextSlot + offset) % state.slots.count
-                if case .up(let connection) = state.slots[index] {
+                if case .up(let connection) = state.slots[index], connection.isActive {
                     state.nextSlot = index + 1
                     return .ready(connection)
                 }
@@ -158,8 +158,14 @@ public final class RedisClient: Service, Sendable {
                 let connection = try await RedisConnection.connect(configuration, on: eventLoopGroup.next())
                 update(slot, to: .up(connection))
                 backoff = configuration.firstBackoff
+                // Waiting on the close future ignores cancellation, so both shutdown and
+                // cancellation close the channel, which ends the wait.
                 await withTaskCancellationHandler {
-                    await cancelWhenGracefulShutdown { await connection.closed() }
+                    await withGracefulShutdownHandler {
+                        await connection.closed()
+                    } onGracefulShutdown: {
+                        connection.channel.close(promise: nil)
+                    }
                 } onCancel: {
                     connection.channel.close(promise: nil)
                 }
@@ -172,8 +178,8 @@ public final class RedisClient: Service, Sendable {
                 update(slot, to: .backingOff, error: "\(error)")
             }
             retry = true
-            let jitter = Double.random(in: 0.8...1.2)
-            try? await Task.sleep(for: backoff * jitter)
+            let pause = backoff * Double.random(in: 0.8...1.2)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
             backoff = min(backoff * 2, configuration.longestBackoff)
         }
         update(slot, to: .backingOff, error: "the Redis client stopped", quietly: true)

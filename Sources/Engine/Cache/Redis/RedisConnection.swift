@@ -82,7 +82,11 @@ public final class RedisConnection: Sendable {
     /// Sends commands in one write and waits for all their replies (error replies included, as values).
     public func send(_ commands: [RedisCommand], timeout: TimeAmount? = nil) async throws -> [RESPValue] {
         let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
-        channel.writeAndFlush(RedisRequest(commands: commands, promise: promise, timeout: timeout ?? commandTimeout), promise: nil)
+        // A closed channel never hands the request to the handler, so the write's failure must
+        // complete the promise (a second completion, if the handler also failed it, is ignored).
+        channel.writeAndFlush(RedisRequest(commands: commands, promise: promise, timeout: timeout ?? commandTimeout)).whenFailure { _ in
+            promise.fail(RedisError.connectionClosed)
+        }
         return try await promise.futureResult.get()
     }
 
