@@ -18,6 +18,7 @@ test: deps
 
 bench: deps
 	Benchmarks/run.sh
+	Benchmarks/redis.sh
 
 clean:
 	rm -rf .build

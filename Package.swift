@@ -108,6 +108,16 @@ let package = Package(
             path: "Tests/HubTestSupport",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "RedisLoad",
+            dependencies: [
+                "Engine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/RedisLoad",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EngineTests",
             dependencies: [

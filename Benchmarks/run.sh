@@ -89,6 +89,8 @@ env HUB_SERVER_PORT="$HUB_PORT" \
     OPENAI_BASE_URL="http://127.0.0.1:$UPSTREAM_PORT/v1" \
     OPENAI_API_KEY=bench \
     HUB_LLM_MODEL=bench-model \
+    HUB_CHAT_RATE_LIMIT_PER_USER=off \
+    HUB_CHAT_RATE_LIMIT_PER_GROUP=off \
     LOG_LEVEL=warning \
     "${HUB_PIN[@]}" "$HUB_BIN" serve >"$WORK/hub.log" 2>&1 &
 PIDS+=($!)

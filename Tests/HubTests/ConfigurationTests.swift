@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import Engine
 import Foundation
 import Testing
 
@@ -372,6 +373,37 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
         #expect(ChatSettings.RateLimit(configurationText: text) == nil)
     }
 
+    @Test(arguments: ["off", "OFF", " none ", "unlimited"])
+    func off(text: String) throws {
+        let rate = try #require(ChatSettings.RateLimit(configurationText: text))
+        #expect(rate.isOff)
+        #expect(rate.rate == nil)
+        #expect(rate.description == "off")
+    }
+
+    @Test func offFromTheEnvironment() throws {
+        let configuration = try HubConfiguration.parse(yaml: "", environment: ["HUB_CHAT_RATE_LIMIT_PER_USER": "off"])
+        #expect(configuration.chat.rateLimit.perUser.isOff)
+        #expect(configuration.chat.rateLimit.perGroup.rate == Rate(count: 120, period: .seconds(60)))
+    }
+
+    @Test func redisSettingsBecomeTheClientConfiguration() throws {
+        let configuration = try HubConfiguration.parse(
+            yaml: "redis: { url: \"redis://:pw@cache:6380/2\", pool_size: 4, command_timeout: 0.25, key_prefix: \"a:\" }", environment: [:])
+        let client = try #require(try configuration.redis.clientConfiguration())
+        #expect(client.endpoint == .tcp(host: "cache", port: 6380))
+        #expect(client.password == "pw" && client.database == 2 && client.poolSize == 4)
+        #expect(client.commandTimeout == .milliseconds(250))
+        #expect(configuration.redis.keyPrefix == "a:")
+        #expect(try HubConfiguration.parse(yaml: "", environment: [:]).redis.clientConfiguration() == nil)
+    }
+
+    @Test func aBadRedisURLNeverShowsItsPassword() {
+        let error = configurationError("redis: { url: \"redis://:hunter2@cache:0\" }")
+        #expect(error?.path == "redis.url")
+        #expect(error?.description.contains("hunter2") == false)
+    }
+
     @Test func rendersCanonically() {
         #expect(ChatSettings.RateLimit(count: 5, seconds: 60).description == "5/60s")
         #expect(ChatSettings.RateLimit(count: 5, seconds: 1.5).description == "5/1.5s")
@@ -396,6 +428,10 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
         ("lanes: { batch: { queue: -1 } }", "lanes.batch.queue"),
         ("llm: { circuit_breaker: { failure_threshold: 0 } }", "llm.circuit_breaker.failure_threshold"),
         ("redis: { url: http://cache }", "redis.url"),
+        ("redis: { url: \"redis://cache:99999\" }", "redis.url"),
+        ("redis: { url: \"rediss://cache\" }", "redis.url"),
+        ("redis: { pool_size: 0 }", "redis.pool_size"),
+        ("redis: { command_timeout: 0 }", "redis.command_timeout"),
         ("llm: { providers: [ { name: a, base_url: api.example.com, models: [ { name: m } ] } ] }", "llm.providers[0].base_url"),
         ("llm: { providers: [ { name: a, base_url: http://a, models: [] } ] }", "llm.providers[0].models"),
         ("llm: { providers: [ { name: a, base_url: http://a, models: [ { name: m, max_tokens: 0 } ] } ] }", "llm.providers[0].models[0].max_tokens"),

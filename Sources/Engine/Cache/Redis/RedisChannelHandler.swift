@@ -21,15 +21,18 @@ final class RedisChannelHandler: ChannelDuplexHandler {
 
     private struct Pending {
         let id: UInt64
-        let name: String
-        var remaining: Int
-        var replies: [RESPValue]
+        /// The first command (named in a timeout error).
+        let first: RedisCommand
+        let count: Int
         let promise: EventLoopPromise<[RESPValue]>
-        var timeout: Scheduled<Void>?
+        let timeout: Scheduled<Void>?
     }
 
     private let reader = RESPReplyReader()
     private var pending = CircularBuffer<Pending>()
+    /// Replies collected so far for the oldest pending request (kept out of `pending`, so that
+    /// appending never copies).
+    private var collected: [RESPValue] = []
     private var nextID: UInt64 = 0
     private var failure: RedisError?
 
@@ -49,14 +52,10 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         for command in request.commands { command.encode(into: &buffer) }
         nextID &+= 1
         let id = nextID
-        let name = request.commands.count == 1 ? request.commands[0].description : "pipeline of \(request.commands.count)"
         let timeout = context.eventLoop.assumeIsolated().scheduleTask(in: request.timeout) { [self] in
             self.timedOut(id, context: context)
         }
-        var replies = [RESPValue]()
-        replies.reserveCapacity(request.commands.count)
-        pending.append(
-            Pending(id: id, name: name, remaining: request.commands.count, replies: replies, promise: request.promise, timeout: timeout))
+        pending.append(Pending(id: id, first: request.commands[0], count: request.commands.count, promise: request.promise, timeout: timeout))
         context.write(wrapOutboundOut(buffer), promise: promise)
     }
 
@@ -64,13 +63,15 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         do {
             try reader.feed(unwrapInboundIn(data))
             while let reply = try reader.next() {
-                guard !pending.isEmpty else { throw RedisError.protocolError("a reply arrived with no command waiting for it") }
-                pending[pending.startIndex].replies.append(reply)
-                pending[pending.startIndex].remaining -= 1
-                if pending[pending.startIndex].remaining == 0 {
-                    let done = pending.removeFirst()
-                    done.timeout?.cancel()
-                    done.promise.succeed(done.replies)
+                guard let head = pending.first else { throw RedisError.protocolError("a reply arrived with no command waiting for it") }
+                if collected.isEmpty { collected.reserveCapacity(head.count) }
+                collected.append(reply)
+                if collected.count == head.count {
+                    pending.removeFirst()
+                    head.timeout?.cancel()
+                    let replies = collected
+                    collected = []
+                    head.promise.succeed(replies)
                 }
             }
         } catch {
@@ -89,8 +90,8 @@ final class RedisChannelHandler: ChannelDuplexHandler {
 
     private func timedOut(_ id: UInt64, context: ChannelHandlerContext) {
         guard let index = pending.firstIndex(where: { $0.id == id }) else { return }
-        let late = pending.remove(at: index)
-        late.promise.fail(RedisError.timeout(command: late.name))
+        let late = pending[index]
+        late.promise.fail(RedisError.timeout(command: late.count == 1 ? late.first.description : "pipeline of \(late.count)"))
         fail(with: .connectionClosed, context: context)
     }
 
@@ -101,6 +102,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
 
     private func failAll(_ error: RedisError) {
         if failure == nil { failure = error }
+        collected = []
         while let next = pending.popFirst() {
             next.timeout?.cancel()
             next.promise.fail(error)

@@ -12,11 +12,15 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
     public var arguments: [RedisArgument]
 
     public init(_ name: String, _ arguments: RedisArgument...) {
-        self.arguments = [RedisArgument(name)] + arguments
+        self.init(name, arguments: arguments)
     }
 
     public init(_ name: String, arguments: [RedisArgument]) {
-        self.arguments = [RedisArgument(name)] + arguments
+        var all = [RedisArgument]()
+        all.reserveCapacity(arguments.count + 1)
+        all.append(RedisArgument(name))
+        all.append(contentsOf: arguments)
+        self.arguments = all
     }
 
     /// The command name only: arguments may be secrets (AUTH) or large values.
@@ -27,16 +31,20 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
     /// Appends the command in RESP, formatted by hiredis' `redisFormatCommandArgv` (lengths passed
     /// explicitly, so NUL and CRLF inside arguments are kept).
     func encode(into buffer: inout ByteBuffer) {
+        var total = 1
+        for argument in arguments { total += argument.bytes.count }
         var joined = [UInt8]()
-        joined.reserveCapacity(arguments.reduce(1) { $0 + $1.bytes.count })
+        joined.reserveCapacity(total)
         var offsets = [Int]()
         offsets.reserveCapacity(arguments.count)
+        var lengths = [Int]()
+        lengths.reserveCapacity(arguments.count)
         for argument in arguments {
             offsets.append(joined.count)
-            joined += argument.bytes
+            lengths.append(argument.bytes.count)
+            joined.append(contentsOf: argument.bytes)
         }
         joined.append(0)  // never empty, so the base address exists
-        let lengths = arguments.map(\.bytes.count)
         joined.withUnsafeBufferPointer { storage in
             let base = UnsafeRawPointer(storage.baseAddress!).assumingMemoryBound(to: CChar.self)
             var pointers: [UnsafePointer<CChar>?] = offsets.map { base + $0 }

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# `make bench` (second part): the hub's Redis client against `redis-benchmark` on the same private
+# redis-server, unpipelined and pipelined, and the latency of an engine cache hit.
+# Tunables (environment):
+#   BENCH_REDIS_REQUESTS  commands per run (default 200000)
+#   BENCH_REDIS_CLIENTS   concurrent callers / redis-benchmark connections (default 50)
+#   BENCH_REDIS_PIPELINE  commands per pipeline in the pipelined runs (default 16)
+#   BENCH_SKIP_BUILD=1    use the existing .build/release binaries
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+BIN="$(pwd)/.build/release"
+REQUESTS=${BENCH_REDIS_REQUESTS:-200000}
+CLIENTS=${BENCH_REDIS_CLIENTS:-50}
+PIPELINE=${BENCH_REDIS_PIPELINE:-16}
+
+if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
+    echo "bench: building RedisLoad in release mode"
+    swift build -c release --product RedisLoad
+fi
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+workdir=$(mktemp -d "${TMPDIR:-/tmp}/hub-redis-bench.XXXXXX")
+redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$workdir" --daemonize no \
+    --logfile "$workdir/redis.log" &
+redis_pid=$!
+cleanup() {
+    kill "$redis_pid" 2>/dev/null || true
+    wait "$redis_pid" 2>/dev/null || true
+    rm -rf "$workdir"
+}
+trap cleanup EXIT
+for _ in $(seq 50); do redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+URL="redis://127.0.0.1:$port/0"
+echo "bench: redis-server $(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p') on 127.0.0.1:$port, $(nproc) CPU(s)"
+
+# redis-benchmark prints one CSV line per test: "SET","<rps>",…; the figure is the mean of SET and GET.
+reference() {
+    redis-benchmark -p "$port" -t set,get -n "$REQUESTS" -c "$CLIENTS" -P "$1" --csv 2>/dev/null |
+        awk -F'"' '/^"(SET|GET)"/ { sum += $4; n++ } END { if (n) printf "%.0f", sum / n }'
+}
+ours() {
+    "$BIN/RedisLoad" client --url "$URL" --clients "$CLIENTS" --requests "$REQUESTS" --pipeline "$1" --pool "$2" |
+        sed -n 's/.*"ops_per_second":\([0-9]*\).*/\1/p'
+}
+
+row() {
+    local label=$1 pipeline=$2 pool=$3
+    local theirs mine
+    theirs=$(reference "$pipeline")
+    mine=$(ours "$pipeline" "$pool")
+    printf '| %s | %s | %s | %s%% |\n' "$label" "$theirs" "$mine" "$(awk -v a="$mine" -v b="$theirs" 'BEGIN { printf "%.0f", 100 * a / b }')"
+}
+
+echo
+echo "Redis client benchmark ($(date -u +%Y-%m-%d), $(nproc) CPU(s); SET+GET, $REQUESTS commands, $CLIENTS callers)"
+echo
+echo "| mode | redis-benchmark ops/s | hub RedisClient ops/s | ratio |"
+echo "|---|---|---|---|"
+row "unpipelined (one awaited command per caller), pool 2" 1 2
+row "unpipelined, pool 8" 1 8
+row "pipelined ×$PIPELINE, pool 2" "$PIPELINE" 2
+echo
+"$BIN/RedisLoad" cache-hit --url "$URL" | grep -v '^{'
