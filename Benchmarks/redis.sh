@@ -46,18 +46,26 @@ ours() {
         sed -n 's/.*"ops_per_second":\([0-9]*\).*/\1/p'
 }
 
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# Each side runs three times, alternating, and the median counts: the two share the machine with
+# the server, and single runs move by a third from one to the next.
 row() {
     local label=$1 pipeline=$2 pool=$3
-    local theirs mine
-    theirs=$(reference "$pipeline")
-    mine=$(ours "$pipeline" "$pool")
+    local theirs mine a=() b=()
+    for _ in 1 2 3; do
+        a+=("$(reference "$pipeline")")
+        b+=("$(ours "$pipeline" "$pool")")
+    done
+    theirs=$(printf '%s\n' "${a[@]}" | median)
+    mine=$(printf '%s\n' "${b[@]}" | median)
     printf '| %s | %s | %s | %s%% |\n' "$label" "$theirs" "$mine" "$(awk -v a="$mine" -v b="$theirs" 'BEGIN { printf "%.0f", 100 * a / b }')"
 }
 
 echo
 echo "Redis client benchmark ($(date -u +%Y-%m-%d), $(nproc) CPU(s); SET+GET, $REQUESTS commands, $CLIENTS callers)"
 echo
-echo "| mode | redis-benchmark ops/s | hub RedisClient ops/s | ratio |"
+echo "| mode | redis-benchmark ops/s (median of 3) | hub RedisClient ops/s (median of 3) | ratio |"
 echo "|---|---|---|---|"
 row "unpipelined (one awaited command per caller), pool 2" 1 2
 row "unpipelined, pool 8" 1 8

@@ -164,6 +164,24 @@ struct RedisIntegrationTests {
         await server.stop()
     }
 
+    @Test func aRedisSlowerThanTheCommandTimeoutDoesNotHoldUpAnswers() async throws {
+        let server = try await RedisServer.start()
+        try await withHubs(1, redisURL: server.url, chat: "  rate_limit: { per_user: \"100/60s\" }") { bots, _ in
+            let bot = bots[0]
+            bot.send(OneBotFrames.privateMessage(selfID: selfID, user: user, messageID: 1, text: "before"))
+            #expect(try await bot.action(0).messageText == "echo: before")
+            // Every client of the server waits 3 s for any answer; the hub gives up after 0.3 s.
+            let admin = try await RedisConnection.connect(try RedisConfiguration(url: server.url))
+            _ = try await admin.send([RedisCommand("CLIENT", "PAUSE", 3000, "ALL")])
+            let started = ContinuousClock.now
+            bot.send(OneBotFrames.privateMessage(selfID: selfID, user: user, messageID: 2, text: "during"))
+            #expect(try await bot.action(1).messageText == "echo: during")
+            #expect(ContinuousClock.now - started < .seconds(2))
+            await admin.close()
+        }
+        await server.stop()
+    }
+
     @Test func aCachedAnswerMakesNoUpstreamCall() async throws {
         let redis = try await RedisServer.sharedURL()
         let upstream = FakeUpstream()

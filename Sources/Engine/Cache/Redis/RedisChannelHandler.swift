@@ -20,21 +20,25 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private struct Pending {
-        let id: UInt64
         /// The first command (named in a timeout error).
         let first: RedisCommand
         let count: Int
         let promise: EventLoopPromise<[RESPValue]>
-        let timeout: Scheduled<Void>?
+        let deadline: NIODeadline
     }
 
     private let reader = RESPReplyReader()
     private var pending = CircularBuffer<Pending>()
+    /// One timer for all requests (not one per request): it fires at the earliest deadline
+    /// pending, and re-arms itself for the next one.
+    private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline = .distantFuture
     /// Replies collected so far for the oldest pending request (kept out of `pending`, so that
     /// appending never copies).
     private var collected: [RESPValue] = []
-    private var nextID: UInt64 = 0
     private var failure: RedisError?
+    /// A flush is scheduled for the end of this event-loop turn.
+    private var flushScheduled = false
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
@@ -50,13 +54,21 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         }
         var buffer = context.channel.allocator.buffer(capacity: 32 * request.commands.count)
         for command in request.commands { command.encode(into: &buffer) }
-        nextID &+= 1
-        let id = nextID
-        let timeout = context.eventLoop.assumeIsolated().scheduleTask(in: request.timeout) { [self] in
-            self.timedOut(id, context: context)
-        }
-        pending.append(Pending(id: id, first: request.commands[0], count: request.commands.count, promise: request.promise, timeout: timeout))
+        let deadline = NIODeadline.now() + request.timeout
+        pending.append(Pending(first: request.commands[0], count: request.commands.count, promise: request.promise, deadline: deadline))
+        if deadline < timerDeadline { arm(at: deadline, context: context) }
         context.write(wrapOutboundOut(buffer), promise: promise)
+    }
+
+    /// Coalesces flushes: requests from many callers that reach the event loop in one turn leave
+    /// in one write system call (automatic pipelining) instead of one each.
+    func flush(context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute { [self] in
+            self.flushScheduled = false
+            context.flush()
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -68,7 +80,6 @@ final class RedisChannelHandler: ChannelDuplexHandler {
                 collected.append(reply)
                 if collected.count == head.count {
                     pending.removeFirst()
-                    head.timeout?.cancel()
                     let replies = collected
                     collected = []
                     head.promise.succeed(replies)
@@ -88,11 +99,28 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         fail(with: error as? RedisError ?? .connectFailed("\(error)"), context: context)
     }
 
-    private func timedOut(_ id: UInt64, context: ChannelHandlerContext) {
-        guard let index = pending.firstIndex(where: { $0.id == id }) else { return }
-        let late = pending[index]
-        late.promise.fail(RedisError.timeout(command: late.count == 1 ? late.first.description : "pipeline of \(late.count)"))
-        fail(with: .connectionClosed, context: context)
+    private func arm(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        timer?.cancel()
+        timerDeadline = deadline
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            self.timerFired(context: context)
+        }
+    }
+
+    private func timerFired(context: ChannelHandlerContext) {
+        timer = nil
+        timerDeadline = .distantFuture
+        let now = NIODeadline.now()
+        var earliest = NIODeadline.distantFuture
+        for request in pending {
+            if request.deadline <= now {
+                request.promise.fail(RedisError.timeout(command: request.count == 1 ? request.first.description : "pipeline of \(request.count)"))
+                fail(with: .connectionClosed, context: context)
+                return
+            }
+            earliest = min(earliest, request.deadline)
+        }
+        if earliest != .distantFuture { arm(at: earliest, context: context) }
     }
 
     private func fail(with error: RedisError, context: ChannelHandlerContext) {
@@ -103,8 +131,10 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     private func failAll(_ error: RedisError) {
         if failure == nil { failure = error }
         collected = []
+        timer?.cancel()
+        timer = nil
+        timerDeadline = .distantFuture
         while let next = pending.popFirst() {
-            next.timeout?.cancel()
             next.promise.fail(error)
         }
     }

@@ -8,7 +8,9 @@ import NIOCore
 /// let reply = try await client.send(RedisCommand("SET", "greeting", .bytes(payload), "EX", 60))
 /// ```
 public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
-    /// The command name first, then its arguments.
+    /// `GET`, `SET`, …
+    public var name: String
+    /// The arguments after the name.
     public var arguments: [RedisArgument]
 
     public init(_ name: String, _ arguments: RedisArgument...) {
@@ -16,29 +18,27 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
     }
 
     public init(_ name: String, arguments: [RedisArgument]) {
-        var all = [RedisArgument]()
-        all.reserveCapacity(arguments.count + 1)
-        all.append(RedisArgument(name))
-        all.append(contentsOf: arguments)
-        self.arguments = all
+        self.name = name
+        self.arguments = arguments
     }
 
     /// The command name only: arguments may be secrets (AUTH) or large values.
-    public var description: String {
-        arguments.first.map { String(decoding: $0.bytes, as: UTF8.self) } ?? "?"
-    }
+    public var description: String { name }
 
     /// Appends the command in RESP, formatted by hiredis' `redisFormatCommandArgv` (lengths passed
     /// explicitly, so NUL and CRLF inside arguments are kept).
     func encode(into buffer: inout ByteBuffer) {
-        var total = 1
+        var total = name.utf8.count + 1
         for argument in arguments { total += argument.bytes.count }
         var joined = [UInt8]()
         joined.reserveCapacity(total)
         var offsets = [Int]()
-        offsets.reserveCapacity(arguments.count)
+        offsets.reserveCapacity(arguments.count + 1)
         var lengths = [Int]()
-        lengths.reserveCapacity(arguments.count)
+        lengths.reserveCapacity(arguments.count + 1)
+        offsets.append(0)
+        lengths.append(name.utf8.count)
+        joined.append(contentsOf: name.utf8)
         for argument in arguments {
             offsets.append(joined.count)
             lengths.append(argument.bytes.count)
