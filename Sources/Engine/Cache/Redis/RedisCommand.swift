@@ -28,37 +28,43 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
     /// Appends the command in RESP, formatted by hiredis' `redisFormatCommandArgv` (lengths passed
     /// explicitly, so NUL and CRLF inside arguments are kept).
     func encode(into buffer: inout ByteBuffer) {
-        var total = name.utf8.count + 1
-        for argument in arguments { total += argument.bytes.count }
-        var joined = [UInt8]()
-        joined.reserveCapacity(total)
-        var offsets = [Int]()
-        offsets.reserveCapacity(arguments.count + 1)
-        var lengths = [Int]()
-        lengths.reserveCapacity(arguments.count + 1)
-        offsets.append(0)
-        lengths.append(name.utf8.count)
-        joined.append(contentsOf: name.utf8)
-        for argument in arguments {
-            offsets.append(joined.count)
-            lengths.append(argument.bytes.count)
-            joined.append(contentsOf: argument.bytes)
-        }
-        joined.append(0)  // never empty, so the base address exists
-        joined.withUnsafeBufferPointer { storage in
-            let base = UnsafeRawPointer(storage.baseAddress!).assumingMemoryBound(to: CChar.self)
-            var pointers: [UnsafePointer<CChar>?] = offsets.map { base + $0 }
-            var target: UnsafeMutablePointer<CChar>?
-            let length = pointers.withUnsafeMutableBufferPointer { argv in
-                lengths.withUnsafeBufferPointer { argvlen in
-                    redisFormatCommandArgv(&target, Int32(argv.count), argv.baseAddress, argvlen.baseAddress)
+        let count = arguments.count + 1
+        // The argument vectors live on the stack, and the arguments are passed where they are
+        // stored (no joined copy): each argument's storage is pinned by a nested closure.
+        withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: count) { pointers in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { lengths in
+                var name = self.name
+                name.withUTF8 { nameBytes in
+                    pointers[0] = nameBytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) } ?? Self.empty
+                    lengths[0] = nameBytes.count
+                    pin(from: 0, pointers, lengths) {
+                        var target: UnsafeMutablePointer<CChar>?
+                        let length = redisFormatCommandArgv(&target, Int32(count), pointers.baseAddress, lengths.baseAddress)
+                        guard length > 0, let target else { preconditionFailure("redisFormatCommandArgv failed (out of memory)") }
+                        buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(length)))
+                        redisFreeCommand(target)
+                    }
                 }
             }
-            guard length > 0, let target else {
-                preconditionFailure("redisFormatCommandArgv failed (out of memory)")
-            }
-            buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(length)))
-            redisFreeCommand(target)
+        }
+    }
+
+    /// A valid pointer for empty arguments (hiredis reads zero bytes from it).
+    private static var empty: UnsafePointer<CChar> {
+        UnsafeRawPointer(("" as StaticString).utf8Start).assumingMemoryBound(to: CChar.self)
+    }
+
+    /// Fills `pointers` and `lengths` from argument `index` on, each inside its own storage access,
+    /// then runs `body` with all of them valid.
+    private func pin(
+        from index: Int, _ pointers: UnsafeMutableBufferPointer<UnsafePointer<CChar>?>, _ lengths: UnsafeMutableBufferPointer<Int>,
+        _ body: () -> Void
+    ) {
+        guard index < arguments.count else { return body() }
+        arguments[index].bytes.withUnsafeBufferPointer { bytes in
+            pointers[index + 1] = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) } ?? Self.empty
+            lengths[index + 1] = bytes.count
+            pin(from: index + 1, pointers, lengths, body)
         }
     }
 }
