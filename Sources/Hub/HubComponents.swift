@@ -14,6 +14,7 @@ struct HubComponents: Sendable {
     let redis: RedisClient?
     let outbox: Outbox
     let models: ChatModels
+    let router: ChatRouter
     let realtimeLane: Lane
     /// Short notices ("busy", "slow down") sent off the doors' read paths.
     let noticeLane: Lane
@@ -77,6 +78,33 @@ struct HubComponents: Sendable {
                 // `provider/model` names a model of one provider; the engine routes by model name.
                 llm.providers.contains { $0.models.contains { $0.name == model } } ? model : String(model.split(separator: "/", maxSplits: 1).last ?? "")
             })
+        var routes = [ChatRoute]()
+        for (provider, settings) in zip(models.providers, llm.providers) {
+            for model in settings.models {
+                routes.append(
+                    ChatRoute(
+                        provider: provider, model: model.name, costPer1kTokens: model.costPer1kTokens, maxConcurrent: model.maxConcurrent,
+                        contextWindow: model.contextWindow, priority: settings.priority, retryAttempts: settings.retryAttempts))
+            }
+        }
+        let strategy: RoutingStrategy =
+            switch llm.routing.strategy {
+            case .intelligent:
+                .intelligent(cost: llm.routing.weights.cost, latency: llm.routing.weights.latency, successRate: llm.routing.weights.successRate)
+            case .priority: .priority
+            case .roundRobin: .roundRobin
+            case .leastBusy: .leastBusy
+            }
+        let breaker = llm.circuitBreaker
+        router = ChatRouter(
+            routes: routes,
+            settings: .init(
+                strategy: strategy,
+                breaker: .init(
+                    failureThreshold: breaker.failureThreshold, recoveryTimeout: .milliseconds(Int64(breaker.recoveryTimeout * 1000)),
+                    halfOpenMaxCalls: breaker.halfOpenMaxCalls),
+                deadline: .milliseconds(Int64(llm.routing.deadline * 1000))),
+            logger: logger)
 
         let lanes = configuration.lanes
         realtimeLane = Lane(name: "realtime", maxConcurrent: lanes.realtime.maxConcurrent, queueLimit: lanes.realtime.queue)
@@ -93,7 +121,7 @@ struct HubComponents: Sendable {
             dedupeWindow: configuration.onebot.dedupeWindow, dedupeCapacity: configuration.onebot.dedupeCapacity,
             rateLimitPerUser: chat.rateLimit.perUser.rate, rateLimitPerGroup: chat.rateLimit.perGroup.rate)
         engine = ConversationEngine(
-            settings: settings, store: store, models: models, lane: realtimeLane, noticeLane: noticeLane, cache: sharedState,
+            settings: settings, store: store, models: models, router: router, lane: realtimeLane, noticeLane: noticeLane, cache: sharedState,
             responseCache: responseCache.map { ResponseCache(cache: $0, ttl: .milliseconds(Int64(caching.ttl * 1000))) }, metrics: metrics,
             logger: logger)
 

@@ -427,6 +427,7 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
         ("lanes: { cpu: { max_concurrent: 0 } }", "lanes.cpu.max_concurrent"),
         ("lanes: { batch: { queue: -1 } }", "lanes.batch.queue"),
         ("llm: { circuit_breaker: { failure_threshold: 0 } }", "llm.circuit_breaker.failure_threshold"),
+        ("llm: { routing: { deadline: 0 } }", "llm.routing.deadline"),
         ("redis: { url: http://cache }", "redis.url"),
         ("redis: { url: \"redis://cache:99999\" }", "redis.url"),
         ("redis: { url: \"rediss://cache\" }", "redis.url"),

@@ -30,6 +30,7 @@ public final class ConversationEngine: Sendable {
 
     public let settings: EngineSettings
     public let models: ChatModels
+    private let router: ChatRouter
     private let store: any ConversationStore
     private let lane: Lane
     private let noticeLane: Lane?
@@ -41,10 +42,11 @@ public final class ConversationEngine: Sendable {
     private let logger: Logger
 
     public init(
-        settings: EngineSettings, store: any ConversationStore, models: ChatModels, lane: Lane, noticeLane: Lane? = nil,
+        settings: EngineSettings, store: any ConversationStore, models: ChatModels, router: ChatRouter, lane: Lane, noticeLane: Lane? = nil,
         cache: any Cache = InProcessCache(), responseCache: ResponseCache? = nil, metrics: HubMetrics = .disabled, logger: Logger
     ) {
         self.noticeLane = noticeLane
+        self.router = router
         self.settings = settings
         self.cache = cache
         self.responseCache = responseCache
@@ -176,7 +178,7 @@ public final class ConversationEngine: Sendable {
             return .text("Hi! Ask me anything, or send \(settings.policy.prefixes.first ?? "/")help for commands.")
         }
         let snapshot = try await store.snapshot(key, limit: settings.history.maxTurns * 2)
-        guard let (provider, model) = models.resolve(snapshot.settings.model) else {
+        guard !models.isEmpty, let model = snapshot.settings.model ?? models.defaultModel else {
             return .text("No LLM provider is configured on this hub yet, so I cannot answer. (Operator: set OPENAI_BASE_URL and OPENAI_API_KEY, or add llm.providers to hub.yaml.)")
         }
         let userText = key.user == nil && event.scope.group != nil ? "\(event.sender.name.isEmpty ? event.sender.id : event.sender.name): \(text)" : text
@@ -185,24 +187,26 @@ public final class ConversationEngine: Sendable {
         messages.append(ChatMessage(role: .user, content: userText))
         let request = ChatRequest(model: model, messages: messages)
         let started = ContinuousClock.now
-        var completion: ChatCompletion
-        do {
-            if let responseCache, let cached = await responseCache.lookup(request) {
-                metrics.responseCache("hit")
-                completion = cached
-            } else {
-                completion = try await provider.complete(request)
-                metrics.llmRequest(provider: provider.name, model: model, outcome: "ok", duration: ContinuousClock.now - started)
-                if let responseCache {
-                    metrics.responseCache("miss")
-                    if !completion.content.isEmpty { await responseCache.store(completion, for: request) }
-                }
+        let completion: ChatCompletion
+        if let responseCache, let cached = await responseCache.lookup(request) {
+            metrics.responseCache("hit")
+            completion = cached
+        } else {
+            do {
+                // The router tries every route it may (retries, fallbacks) before giving up.
+                let routed = try await router.complete(request)
+                metrics.llmRequest(provider: routed.provider, model: routed.model, outcome: "ok", duration: ContinuousClock.now - started)
+                completion = routed.completion
+            } catch {
+                let kind = (error as? ChatProviderError)?.kind.rawValue ?? "error"
+                metrics.llmRequest(provider: "router", model: model, outcome: kind, duration: ContinuousClock.now - started)
+                logger.warning("LLM request failed on every route", metadata: ["hub.model": "\(model)", "error": "\(error)"])
+                return .text("Sorry, I couldn't get an answer right now. Please try again in a moment.")
             }
-        } catch {
-            let kind = (error as? ChatProviderError)?.kind.rawValue ?? "error"
-            metrics.llmRequest(provider: provider.name, model: model, outcome: kind, duration: ContinuousClock.now - started)
-            logger.warning("LLM request failed", metadata: ["hub.provider": "\(provider.name)", "hub.model": "\(model)", "error": "\(error)"])
-            return .text("Sorry, I couldn't get an answer right now. Please try again in a moment.")
+            if let responseCache {
+                metrics.responseCache("miss")
+                if !completion.content.isEmpty { await responseCache.store(completion, for: request) }
+            }
         }
         let answer = completion.content.trimmingCharacters(in: .whitespacesAndNewlines)
         try await store.append(

@@ -98,10 +98,13 @@ struct LLMSettings: ConfigurationSection {
         /// `HUB_LLM_ROUTING_STRATEGY`
         var strategy = Strategy.intelligent
         var weights = Weights()
+        /// Seconds one turn may take with every retry and fallback. `HUB_LLM_ROUTING_DEADLINE`.
+        var deadline = 60.0
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case strategy
             case weights
+            case deadline
         }
     }
 
@@ -198,6 +201,7 @@ extension LLMSettings.RoutingSettings {
         let defaults = Self()
         strategy = try container.decode(.strategy, default: defaults.strategy)
         weights = try container.decode(.weights, default: defaults.weights)
+        deadline = try container.decode(.deadline, default: defaults.deadline)
     }
 }
 
@@ -261,6 +265,7 @@ extension LLMSettings {
         validator.nonNegative(routing.weights.cost, "llm.routing.weights.cost")
         validator.nonNegative(routing.weights.latency, "llm.routing.weights.latency")
         validator.nonNegative(routing.weights.successRate, "llm.routing.weights.success_rate")
+        validator.positive(routing.deadline, "llm.routing.deadline")
         validator.positive(caching.ttl, "llm.caching.ttl")
         validator.positive(caching.maxSize, "llm.caching.max_size")
         validator.positive(circuitBreaker.failureThreshold, "llm.circuit_breaker.failure_threshold")

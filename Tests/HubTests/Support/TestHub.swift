@@ -45,6 +45,7 @@ enum TestHub {
                       api_key: upstream-key
                       models: [ { name: model-a }, { name: model-b } ]
                       timeout: 5
+                      retry_attempts: 1
                 """
         }
         return try HubConfiguration.parse(yaml: yaml, environment: [:])

@@ -48,7 +48,10 @@ public final class ChatRouter: Sendable {
     /// An answer and the route that gave it.
     public struct Routed: Sendable {
         public var completion: ChatCompletion
+        /// `provider/model`
         public var route: String
+        public var provider: String
+        public var model: String
         /// Attempts made in all (1 when the first one answered).
         public var attempts: Int
     }
@@ -140,7 +143,7 @@ public final class ChatRouter: Sendable {
                         state.routes[index].statistics.recordSuccess(latency: latency)
                         state.routes[index].breaker.recordSuccess(at: .now)
                     }
-                    return Routed(completion: completion, route: route.id, attempts: attempts)
+                    return Routed(completion: completion, route: route.id, provider: route.provider.name, model: route.model, attempts: attempts)
                 } catch {
                     lastError = error
                     let verdict = Self.classify(error)
