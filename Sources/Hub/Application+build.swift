@@ -23,6 +23,7 @@ func buildApplication(
         LogRequestsMiddleware(.debug)
     }
     OperationsController(components: components).addRoutes(to: router)
+    StatsController(usage: components.usage, router: components.router, adminKey: configuration.admin.apiKey?.value).addRoutes(to: router)
     components.oneBot.addRoutes(to: router)
 
     let oneBot = components.oneBot
@@ -51,7 +52,7 @@ func buildApplication(
         },
         logger: logger
     )
-    app.addServices(components.httpClientService, components.realtimeLane, components.noticeLane)
+    app.addServices(components.httpClientService, components.realtimeLane, components.noticeLane, components.usage)
     if let redis = components.redis { app.addServices(redis) }
     app.beforeServerStarts {
         try components.database.migrate()

@@ -15,6 +15,8 @@ struct HubComponents: Sendable {
     let outbox: Outbox
     let models: ChatModels
     let router: ChatRouter
+    /// Every LLM attempt, written to SQLite in the background.
+    let usage: UsageLedger
     let realtimeLane: Lane
     /// Short notices ("busy", "slow down") sent off the doors' read paths.
     let noticeLane: Lane
@@ -96,6 +98,8 @@ struct HubComponents: Sendable {
             case .leastBusy: .leastBusy
             }
         let breaker = llm.circuitBreaker
+        let usage = UsageLedger(database: database, logger: logger)
+        self.usage = usage
         router = ChatRouter(
             routes: routes,
             settings: .init(
@@ -104,7 +108,7 @@ struct HubComponents: Sendable {
                     failureThreshold: breaker.failureThreshold, recoveryTimeout: .milliseconds(Int64(breaker.recoveryTimeout * 1000)),
                     halfOpenMaxCalls: breaker.halfOpenMaxCalls),
                 deadline: .milliseconds(Int64(llm.routing.deadline * 1000))),
-            logger: logger)
+            logger: logger, onAttempt: { usage.record($0) })
 
         let lanes = configuration.lanes
         realtimeLane = Lane(name: "realtime", maxConcurrent: lanes.realtime.maxConcurrent, queueLimit: lanes.realtime.queue)

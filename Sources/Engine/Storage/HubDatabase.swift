@@ -76,6 +76,23 @@ public struct HubDatabase: Sendable {
                     CREATE INDEX outbox_by_bot ON outbox(platform, bot_id, id);
                     """)
         }
+        migrator.registerMigration("v2-usage") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE usage (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        provider TEXT NOT NULL,
+                        model TEXT NOT NULL,
+                        outcome TEXT NOT NULL,
+                        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+                        completion_tokens INTEGER NOT NULL DEFAULT 0,
+                        cost REAL NOT NULL DEFAULT 0,
+                        latency_ms REAL NOT NULL,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE INDEX usage_by_time ON usage(created_at);
+                    """)
+        }
         return migrator
     }
 }

@@ -67,8 +67,12 @@ public final class ChatRouter: Sendable {
     private let gates: [ConcurrencyGate?]
     private let state: Mutex<(routes: [RouteState], turn: Int)>
     private let logger: Logger
+    private let onAttempt: @Sendable (UsageRecord) -> Void
 
-    public init(routes: [ChatRoute], settings: Settings = Settings(), logger: Logger) {
+    /// - Parameters:
+    ///   - onAttempt: called after every attempt, answered or failed (usage accounting).
+    public init(routes: [ChatRoute], settings: Settings = Settings(), logger: Logger, onAttempt: @escaping @Sendable (UsageRecord) -> Void = { _ in }) {
+        self.onAttempt = onAttempt
         self.routes = routes
         self.settings = settings
         self.gates = routes.map { $0.maxConcurrent.map(ConcurrencyGate.init(limit:)) }
@@ -138,6 +142,12 @@ public final class ChatRouter: Sendable {
                 do {
                     let completion = try await Self.within(deadline) { try await route.provider.complete(routed) }
                     let latency = ContinuousClock.now - started
+                    let prompt = completion.usage?.promptTokens ?? 0
+                    let answer = completion.usage?.completionTokens ?? 0
+                    onAttempt(
+                        UsageRecord(
+                            provider: route.provider.name, model: route.model, outcome: "ok", promptTokens: prompt, completionTokens: answer,
+                            cost: Double(prompt + answer) / 1000 * (route.costPer1kTokens ?? 0), latency: latency))
                     state.withLock { state in
                         state.routes[index].statistics.inFlight -= 1
                         state.routes[index].statistics.recordSuccess(latency: latency)
@@ -147,6 +157,10 @@ public final class ChatRouter: Sendable {
                 } catch {
                     lastError = error
                     let verdict = Self.classify(error)
+                    onAttempt(
+                        UsageRecord(
+                            provider: route.provider.name, model: route.model, outcome: Self.outcome(of: error),
+                            latency: ContinuousClock.now - started))
                     state.withLock { state in
                         state.routes[index].statistics.inFlight -= 1
                         switch verdict {
@@ -200,6 +214,13 @@ public final class ChatRouter: Sendable {
         }
         let base = settings.backoff * Double(1 << min(attempt - 1, 10))
         return base * Double.random(in: 0.8...1.2)
+    }
+
+    /// `timeout`, `transport`, `http_429`, … for the usage table.
+    static func outcome(of error: any Error) -> String {
+        guard let error = error as? ChatProviderError else { return error is CancellationError ? "cancelled" : "error" }
+        if error.kind == .httpStatus, let status = error.status { return "http_\(status)" }
+        return error.kind.rawValue
     }
 
     enum Verdict {

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+import GRDB
+import Logging
+import ServiceLifecycle
+
+/// One LLM attempt, as recorded in the `usage` table.
+public struct UsageRecord: Sendable, Hashable {
+    public var provider: String
+    public var model: String
+    /// `ok`, or why the attempt failed (`httpStatus 429`, `timeout`, …).
+    public var outcome: String
+    public var promptTokens: Int
+    public var completionTokens: Int
+    /// From the route's `cost_per_1k_tokens`.
+    public var cost: Double
+    public var latency: Duration
+    public var at: Date
+
+    public init(
+        provider: String, model: String, outcome: String, promptTokens: Int = 0, completionTokens: Int = 0, cost: Double = 0,
+        latency: Duration, at: Date = Date()
+    ) {
+        self.provider = provider
+        self.model = model
+        self.outcome = outcome
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.cost = cost
+        self.latency = latency
+        self.at = at
+    }
+}
+
+/// Totals of the `usage` table for one provider, model and outcome.
+public struct UsageSummary: Sendable, Hashable {
+    public var provider: String
+    public var model: String
+    public var outcome: String
+    public var requests: Int
+    public var promptTokens: Int
+    public var completionTokens: Int
+    public var cost: Double
+    public var averageLatencyMilliseconds: Double
+}
+
+/// Every LLM attempt, written to SQLite off the hot path: ``record(_:)`` only queues (bounded;
+/// when full the record is dropped and counted), and ``run()`` (a `Service`) writes what is queued
+/// in batches, one transaction each.
+public final class UsageLedger: Service, Sendable {
+    private let database: HubDatabase
+    private let queue: BoundedQueue<UsageRecord>
+    private let logger: Logger
+
+    public init(database: HubDatabase, capacity: Int = 65_536, logger: Logger) {
+        self.database = database
+        self.queue = BoundedQueue(capacity: capacity)
+        self.logger = logger
+    }
+
+    /// Queues a record; false when the queue is full (the record is lost, and logged at debug).
+    @discardableResult
+    public func record(_ record: UsageRecord) -> Bool {
+        let queued = queue.tryEnqueue(record)
+        if !queued { logger.debug("usage queue full; record dropped") }
+        return queued
+    }
+
+    /// Records queued and not yet written.
+    public var pending: Int { queue.count }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while let first = await self.queue.next() {
+                var batch = [first]
+                while batch.count < 512, self.queue.count > 0, let next = await self.queue.next() { batch.append(next) }
+                await self.write(batch)
+            }
+        }
+        // Shutting down: write what is left.
+        var rest = [UsageRecord]()
+        while queue.count > 0, let next = await queue.next() { rest.append(next) }
+        if !rest.isEmpty { await write(rest) }
+    }
+
+    /// Writes queued records now (tests and shutdown).
+    public func flush() async {
+        var batch = [UsageRecord]()
+        while queue.count > 0, let next = await queue.next() { batch.append(next) }
+        if !batch.isEmpty { await write(batch) }
+    }
+
+    private func write(_ batch: [UsageRecord]) async {
+        do {
+            try await database.pool.write { db in
+                let insert = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO usage (provider, model, outcome, prompt_tokens, completion_tokens, cost, latency_ms, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """)
+                for record in batch {
+                    try insert.execute(arguments: [
+                        record.provider, record.model, record.outcome, record.promptTokens, record.completionTokens, record.cost,
+                        Double(record.latency.nanoseconds) / 1e6, record.at.timeIntervalSince1970,
+                    ])
+                }
+            }
+        } catch {
+            logger.error("usage records not written", metadata: ["error": "\(error)", "hub.records": "\(batch.count)"])
+        }
+    }
+
+    /// Totals by provider, model and outcome since `date`.
+    public func summary(since date: Date = .distantPast) async throws -> [UsageSummary] {
+        try await database.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT provider, model, outcome, COUNT(*) AS requests, SUM(prompt_tokens) AS prompt, SUM(completion_tokens) AS completion,
+                           SUM(cost) AS cost, AVG(latency_ms) AS latency
+                    FROM usage WHERE created_at >= ? GROUP BY provider, model, outcome ORDER BY provider, model, outcome
+                    """, arguments: [date.timeIntervalSince1970]
+            ).map { row in
+                UsageSummary(
+                    provider: row["provider"], model: row["model"], outcome: row["outcome"], requests: row["requests"],
+                    promptTokens: row["prompt"] ?? 0, completionTokens: row["completion"] ?? 0, cost: row["cost"] ?? 0,
+                    averageLatencyMilliseconds: row["latency"] ?? 0)
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+import Engine
+import Foundation
+import Hummingbird
+
+/// `/stats` (public totals) and, behind the admin bearer key, `/admin/stats` (by provider, model and
+/// outcome) and `/admin/providers` (each route's breaker, rotation, latency and success rate).
+struct StatsController: Sendable {
+    let usage: UsageLedger
+    let router: ChatRouter
+    /// `admin.api_key`; nil: the admin API is off (every call 403).
+    let adminKey: String?
+
+    func addRoutes(to router: Router<HubRequestContext>) {
+        router.get("/stats") { _, _ in
+            let rows = try await usage.summary()
+            let requests = rows.reduce(0) { $0 + $1.requests }
+            let answered = rows.filter { $0.outcome == "ok" }.reduce(0) { $0 + $1.requests }
+            let body: JSONValue = [
+                "llm": [
+                    "attempts": .int(Int64(requests)),
+                    "answered": .int(Int64(answered)),
+                    "success_rate": .double(requests == 0 ? 1 : Double(answered) / Double(requests)),
+                    "prompt_tokens": .int(Int64(rows.reduce(0) { $0 + $1.promptTokens })),
+                    "completion_tokens": .int(Int64(rows.reduce(0) { $0 + $1.completionTokens })),
+                ]
+            ]
+            return OperationsController.json(.ok, body)
+        }
+        router.get("/admin/stats") { request, _ in
+            if let refusal = authorize(request) { return refusal }
+            let rows = try await usage.summary()
+            return OperationsController.json(
+                .ok,
+                [
+                    "usage": .array(
+                        rows.map { row in
+                            [
+                                "provider": .string(row.provider), "model": .string(row.model), "outcome": .string(row.outcome),
+                                "requests": .int(Int64(row.requests)), "prompt_tokens": .int(Int64(row.promptTokens)),
+                                "completion_tokens": .int(Int64(row.completionTokens)), "cost": .double(row.cost),
+                                "average_latency_ms": .double(row.averageLatencyMilliseconds),
+                            ]
+                        })
+                ])
+        }
+        router.get("/admin/providers") { request, _ in
+            if let refusal = authorize(request) { return refusal }
+            return OperationsController.json(
+                .ok,
+                [
+                    "routes": .array(
+                        self.router.health.map { route in
+                            [
+                                "provider": .string(route.provider), "model": .string(route.model), "breaker": .string(route.breaker),
+                                "in_rotation": .bool(!route.disabled),
+                                "healthy": .bool(!route.disabled && route.breaker != "open"),
+                                "average_latency_ms": route.statistics.averageLatency.map { .double($0 * 1000) } ?? .null,
+                                "success_rate": .double(route.statistics.successRate), "in_flight": .int(Int64(route.statistics.inFlight)),
+                                "successes": .int(Int64(route.statistics.successes)), "failures": .int(Int64(route.statistics.failures)),
+                            ]
+                        })
+                ])
+        }
+    }
+
+    /// nil when the request carries the admin key; else the 401/403 answer.
+    private func authorize(_ request: Request) -> Response? {
+        guard let adminKey else {
+            return OperationsController.json(.forbidden, ["error": ["message": "the admin API is off: set admin.api_key (HUB_ADMIN_API_KEY)"]])
+        }
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            return OperationsController.json(.unauthorized, ["error": ["message": "missing admin key: send Authorization: Bearer <admin.api_key>"]])
+        }
+        let presented = Array(header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces).utf8)
+        let expected = Array(adminKey.utf8)
+        var difference = UInt8(presented.count == expected.count ? 0 : 1)
+        for index in 0..<max(presented.count, expected.count) {
+            difference |= (index < presented.count ? presented[index] : 0) ^ (index < expected.count ? expected[index] : 0)
+        }
+        return difference == 0 ? nil : OperationsController.json(.forbidden, ["error": ["message": "wrong admin key"]])
+    }
+}
