@@ -24,6 +24,10 @@ func buildApplication(
     }
     OperationsController(components: components).addRoutes(to: router)
     StatsController(usage: components.usage, router: components.router, adminKey: configuration.admin.apiKey?.value).addRoutes(to: router)
+    OpenAIController(
+        router: components.router, models: components.models, responseCache: components.responseCache,
+        apiKeys: configuration.gateway.apiKeys.map(\.value), maxBodyBytes: configuration.server.maxBodyBytes
+    ).addRoutes(to: router)
     components.oneBot.addRoutes(to: router)
 
     let oneBot = components.oneBot

@@ -15,6 +15,8 @@ struct HubComponents: Sendable {
     let outbox: Outbox
     let models: ChatModels
     let router: ChatRouter
+    /// LLM answers kept for `llm.caching.ttl`; nil when caching is off.
+    let responseCache: ResponseCache?
     /// Every LLM attempt, written to SQLite in the background.
     let usage: UsageLedger
     let realtimeLane: Lane
@@ -110,6 +112,7 @@ struct HubComponents: Sendable {
                 deadline: .milliseconds(Int64(llm.routing.deadline * 1000))),
             logger: logger, onAttempt: { usage.record($0) })
 
+        self.responseCache = responseCache.map { ResponseCache(cache: $0, ttl: .milliseconds(Int64(caching.ttl * 1000))) }
         let lanes = configuration.lanes
         realtimeLane = Lane(name: "realtime", maxConcurrent: lanes.realtime.maxConcurrent, queueLimit: lanes.realtime.queue)
         noticeLane = Lane(name: "notices", maxConcurrent: 16, queueLimit: 1024)
@@ -126,7 +129,7 @@ struct HubComponents: Sendable {
             rateLimitPerUser: chat.rateLimit.perUser.rate, rateLimitPerGroup: chat.rateLimit.perGroup.rate)
         engine = ConversationEngine(
             settings: settings, store: store, models: models, router: router, lane: realtimeLane, noticeLane: noticeLane, cache: sharedState,
-            responseCache: responseCache.map { ResponseCache(cache: $0, ttl: .milliseconds(Int64(caching.ttl * 1000))) }, metrics: metrics,
+            responseCache: self.responseCache, metrics: metrics,
             logger: logger)
 
         let onebot = configuration.onebot

@@ -20,6 +20,7 @@ struct HubConfiguration: Sendable, Codable, Equatable, ConfigurationSection {
     var storage = StorageSettings()
     var redis = RedisSettings()
     var admin = AdminSettings()
+    var gateway = GatewaySettings()
     var onebot = OneBotSettings()
     var chat = ChatSettings()
     var llm = LLMSettings()
@@ -29,7 +30,7 @@ struct HubConfiguration: Sendable, Codable, Equatable, ConfigurationSection {
     var lanes = LaneSettings()
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case server, storage, redis, admin, onebot, chat, llm, tts, stt, image, lanes
+        case server, storage, redis, admin, gateway, onebot, chat, llm, tts, stt, image, lanes
     }
 }
 
@@ -40,6 +41,7 @@ extension HubConfiguration {
         storage = try container.decode(.storage, default: StorageSettings())
         redis = try container.decode(.redis, default: RedisSettings())
         admin = try container.decode(.admin, default: AdminSettings())
+        gateway = try container.decode(.gateway, default: GatewaySettings())
         onebot = try container.decode(.onebot, default: OneBotSettings())
         chat = try container.decode(.chat, default: ChatSettings())
         llm = try container.decode(.llm, default: LLMSettings())

@@ -44,6 +44,22 @@ final class FakeUpstream: Sendable {
             if last.contains("fail") {
                 return Self.json(.internalServerError, ["error": ["message": "upstream exploded", "type": "server_error"]])
             }
+            if json["stream"]?.boolValue == true {
+                // Streamed as OpenAI does: role, the answer in two pieces, finish, usage, [DONE].
+                let text = "echo: \(last)"
+                let half = text.index(text.startIndex, offsetBy: text.count / 2)
+                let pieces: [JSONValue] = [
+                    ["choices": [["index": 0, "delta": ["role": "assistant"], "finish_reason": .null]]],
+                    ["choices": [["index": 0, "delta": ["content": .string(String(text[..<half]))], "finish_reason": .null]]],
+                    ["choices": [["index": 0, "delta": ["content": .string(String(text[half...]))], "finish_reason": .null]]],
+                    ["choices": [["index": 0, "delta": [:], "finish_reason": "stop"]]],
+                    ["choices": [], "usage": ["prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5]],
+                ]
+                var body = ""
+                for piece in pieces { body += "data: \(piece.compactJSON)\n\n" }
+                body += "data: [DONE]\n\n"
+                return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: .init(byteBuffer: ByteBuffer(string: body)))
+            }
             let answer: JSONValue = [
                 "id": "chatcmpl-test", "object": "chat.completion", "created": 1_717_000_000, "model": .string(model),
                 "choices": [["index": 0, "message": ["role": "assistant", "content": .string("echo: \(last)")], "finish_reason": "stop"]],

@@ -111,6 +111,25 @@ public final class ChatRouter: Sendable {
 
     /// Answers `request` (its `model` names the wanted model) from the first route that can.
     public func complete(_ request: ChatRequest) async throws -> Routed {
+        try await run(request) { provider, routed, _ in try await provider.complete(routed) }
+    }
+
+    /// Streams the answer to `request`: `onDelta` gets the route's model with each delta. A stream
+    /// that breaks before any text reached `onDelta` moves on to the next attempt or route like any
+    /// failure; once text has gone out, a failure is thrown to the caller (the text cannot be taken back).
+    public func stream(_ request: ChatRequest, onDelta: @escaping @Sendable (_ model: String, ChatDelta) async throws -> Void) async throws -> Routed {
+        try await run(request) { provider, routed, spoke in
+            try await provider.stream(routed) { delta in
+                if case .content(let text) = delta, !text.isEmpty { spoke.withLock { $0 = true } }
+                try await onDelta(routed.model, delta)
+            }
+        }
+    }
+
+    private func run(
+        _ request: ChatRequest,
+        _ call: @escaping @Sendable (any ChatProvider, ChatRequest, LockedValue<Bool>) async throws -> ChatCompletion
+    ) async throws -> Routed {
         let deadline = ContinuousClock.now + settings.deadline
         var lastError: (any Error)?
         var attempts = 0
@@ -139,8 +158,9 @@ public final class ChatRouter: Sendable {
                 attempts += 1
                 state.withLock { $0.routes[index].statistics.inFlight += 1 }
                 let started = ContinuousClock.now
+                let spoke = LockedValue(false)
                 do {
-                    let completion = try await Self.within(deadline) { try await route.provider.complete(routed) }
+                    let completion = try await Self.within(deadline) { try await call(route.provider, routed, spoke) }
                     let latency = ContinuousClock.now - started
                     let prompt = completion.usage?.promptTokens ?? 0
                     let answer = completion.usage?.completionTokens ?? 0
@@ -174,6 +194,7 @@ public final class ChatRouter: Sendable {
                             state.routes[index].breaker.release()
                         }
                     }
+                    if spoke.value { throw error }  // text already reached the caller
                     switch verdict {
                     case .callersFault:
                         throw error
@@ -257,4 +278,15 @@ public final class ChatRouter: Sendable {
             return try await group.next()!
         }
     }
+}
+
+/// A value behind a lock, shared by reference.
+final class LockedValue<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) { mutex = Mutex(value) }
+
+    func withLock<R>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
+
+    var value: Value { mutex.withLock { $0 } }
 }

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: Apache-2.0
+import Engine
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// The OpenAI-compatible API over the router: `POST /v1/chat/completions` (whole or streamed as
+/// SSE, exactly as OpenAI sends it) and `GET /v1/models`. Errors have OpenAI's shape
+/// `{"error":{"message","type","param","code"}}` and status.
+struct OpenAIController: Sendable {
+    let router: ChatRouter
+    let models: ChatModels
+    let responseCache: ResponseCache?
+    /// `gateway.api_keys`; empty: open.
+    let apiKeys: [String]
+    let maxBodyBytes: Int
+
+    func addRoutes(to router: Router<HubRequestContext>) {
+        router.get("/v1/models") { request, _ in
+            if let refusal = authorize(request) { return refusal }
+            let owners = Dictionary(self.models.providers.flatMap { provider in provider.models.map { ($0, provider.name) } }, uniquingKeysWith: { first, _ in first })
+            let data: [JSONValue] = self.models.available.map { model in
+                ["id": .string(model), "object": "model", "created": 0, "owned_by": .string(owners[model] ?? "hub")]
+            }
+            return OperationsController.json(.ok, ["object": "list", "data": .array(data)])
+        }
+        router.post("/v1/chat/completions") { request, _ in
+            if let refusal = authorize(request) { return refusal }
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: maxBodyBytes)
+            } catch {
+                return Self.error(.contentTooLarge, "request body larger than \(maxBodyBytes) bytes", type: "invalid_request_error")
+            }
+            let parsed: Parsed
+            switch Self.parse(body) {
+            case .success(let value): parsed = value
+            case .failure(let problem): return Self.error(.badRequest, problem.message, type: "invalid_request_error", param: problem.param)
+            }
+            guard self.models.available.contains(parsed.request.model) else {
+                return Self.error(
+                    .notFound, "The model `\(parsed.request.model)` does not exist here. See GET /v1/models.", type: "invalid_request_error",
+                    param: "model", code: "model_not_found")
+            }
+            return parsed.stream ? await streamed(parsed) : await whole(parsed)
+        }
+    }
+
+    // MARK: Whole answers
+
+    private func whole(_ parsed: Parsed) async -> Response {
+        let completion: ChatCompletion
+        if let responseCache, let cached = await responseCache.lookup(parsed.request) {
+            completion = cached
+        } else {
+            do {
+                completion = try await router.complete(parsed.request).completion
+            } catch {
+                return Self.failure(error)
+            }
+            if let responseCache, !completion.content.isEmpty { await responseCache.store(completion, for: parsed.request) }
+        }
+        var body: [String: JSONValue] = [
+            "id": .string(Self.newID()), "object": "chat.completion", "created": .int(Int64(Date().timeIntervalSince1970)),
+            "model": .string(completion.model.isEmpty ? parsed.request.model : completion.model),
+            "choices": [
+                [
+                    "index": 0, "message": ["role": "assistant", "content": .string(completion.content)],
+                    "finish_reason": .string(completion.finishReason ?? "stop"),
+                ]
+            ],
+        ]
+        if let usage = completion.usage { body["usage"] = Self.usage(usage) }
+        return OperationsController.json(.ok, .object(body))
+    }
+
+    // MARK: Streams
+
+    private func streamed(_ parsed: Parsed) async -> Response {
+        let id = Self.newID()
+        let created = Int64(Date().timeIntervalSince1970)
+        let (events, sink) = AsyncThrowingStream.makeStream(of: (String, ChatDelta).self)
+        // Says once whether the answer started (first delta) or failed on every route first.
+        let (started, startSignal) = AsyncStream.makeStream(of: Result<Void, any Error>.self)
+        let router = self.router
+        let request = parsed.request
+        // The router runs on while the response streams, so it cannot be a child of this handler.
+        let producer = Task {
+            do {
+                _ = try await router.stream(request) { model, delta in
+                    startSignal.yield(.success(()))
+                    startSignal.finish()
+                    sink.yield((model, delta))
+                }
+                startSignal.yield(.success(()))
+                startSignal.finish()
+                sink.finish()
+            } catch {
+                startSignal.yield(.failure(error))
+                startSignal.finish()
+                sink.finish(throwing: error)
+            }
+        }
+        // Wait for the start, so that a turn that fails on every route gets a real error status.
+        for await outcome in started {
+            if case .failure(let error) = outcome { return Self.failure(error) }
+            break
+        }
+        let includeUsage = parsed.includeUsage
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                var model = request.model
+                func chunk(_ delta: JSONValue, finish: String? = nil) -> JSONValue {
+                    var object: [String: JSONValue] = [
+                        "id": .string(id), "object": "chat.completion.chunk", "created": .int(created), "model": .string(model),
+                        "choices": [["index": 0, "delta": delta, "finish_reason": finish.map(JSONValue.string) ?? .null]],
+                    ]
+                    if includeUsage { object["usage"] = .null }
+                    return .object(object)
+                }
+                func send(_ value: JSONValue) async throws {
+                    var bytes = Array("data: ".utf8)
+                    value.write(into: &bytes)
+                    bytes += Array("\n\n".utf8)
+                    try await writer.write(ByteBuffer(bytes: bytes))
+                }
+                do {
+                    try await send(chunk(["role": "assistant", "content": ""]))
+                    var usage: TokenUsage?
+                    for try await (routeModel, delta) in events {
+                        model = routeModel
+                        switch delta {
+                        case .content(let text): try await send(chunk(["content": .string(text)]))
+                        case .finish(let reason): try await send(chunk([:], finish: reason))
+                        case .usage(let reported): usage = reported
+                        }
+                    }
+                    if includeUsage, let usage {
+                        try await send([
+                            "id": .string(id), "object": "chat.completion.chunk", "created": .int(created), "model": .string(model),
+                            "choices": [], "usage": Self.usage(usage),
+                        ])
+                    }
+                } catch {
+                    producer.cancel()
+                    // Headers are gone: the failure travels as an error event, as OpenAI does.
+                    try? await send(["error": ["message": .string("\(error)"), "type": "api_error", "param": .null, "code": .null]])
+                }
+                try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                try await writer.finish(nil)
+            })
+    }
+
+    // MARK: Parsing
+
+    struct Parsed: Sendable {
+        var request: ChatRequest
+        var stream: Bool
+        var includeUsage: Bool
+    }
+
+    struct Problem: Error {
+        var message: String
+        var param: String?
+    }
+
+    static func parse(_ body: ByteBuffer) -> Result<Parsed, Problem> {
+        guard let json = try? JSONValue(parsing: body.readableBytesView), json.objectValue != nil else {
+            return .failure(Problem(message: "The body is not a JSON object.", param: nil))
+        }
+        guard let model = json["model"]?.stringValue, !model.isEmpty else {
+            return .failure(Problem(message: "`model` is required and must be a string.", param: "model"))
+        }
+        guard let list = json["messages"]?.arrayValue, !list.isEmpty else {
+            return .failure(Problem(message: "`messages` must be a non-empty array.", param: "messages"))
+        }
+        var messages = [ChatMessage]()
+        for (index, item) in list.enumerated() {
+            guard let roleText = item["role"]?.stringValue, let role = ChatMessage.Role(rawValue: roleText == "developer" ? "system" : roleText)
+            else { return .failure(Problem(message: "messages[\(index)].role must be system, user or assistant.", param: "messages[\(index)].role")) }
+            // Content is a string, or an array of parts of which the text parts are kept.
+            let content: String
+            if let text = item["content"]?.stringValue {
+                content = text
+            } else if let parts = item["content"]?.arrayValue {
+                content = parts.compactMap { $0["type"]?.stringValue == "text" ? $0["text"]?.stringValue : nil }.joined()
+            } else if item["content"] == .null, role == .assistant {
+                content = ""
+            } else {
+                return .failure(Problem(message: "messages[\(index)].content must be a string or an array of parts.", param: "messages[\(index)].content"))
+            }
+            messages.append(ChatMessage(role: role, content: content))
+        }
+        let maxTokens = (json["max_completion_tokens"] ?? json["max_tokens"])?.int64Value.map { Int($0) }
+        if let maxTokens, maxTokens <= 0 { return .failure(Problem(message: "`max_tokens` must be positive.", param: "max_tokens")) }
+        var temperature: Double?
+        if let value = json["temperature"], value != .null {
+            let number: Double? =
+                switch value {
+                case .double(let number): number
+                case .int(let number): Double(number)
+                default: nil
+                }
+            guard let number, (0...2).contains(number) else {
+                return .failure(Problem(message: "`temperature` must be a number between 0 and 2.", param: "temperature"))
+            }
+            temperature = number
+        }
+        let stream = json["stream"]?.boolValue ?? false
+        let includeUsage = json["stream_options"]?["include_usage"]?.boolValue ?? false
+        return .success(
+            Parsed(
+                request: ChatRequest(model: model, messages: messages, maxTokens: maxTokens, temperature: temperature), stream: stream,
+                includeUsage: includeUsage))
+    }
+
+    // MARK: Answers
+
+    private func authorize(_ request: Request) -> Response? {
+        guard !apiKeys.isEmpty else { return nil }
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            return Self.error(.unauthorized, "Missing API key: send Authorization: Bearer <key>.", type: "invalid_request_error", code: "invalid_api_key")
+        }
+        let presented = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        guard apiKeys.contains(where: { Self.constantTimeEqual($0, presented) }) else {
+            return Self.error(.unauthorized, "Incorrect API key provided.", type: "invalid_request_error", code: "invalid_api_key")
+        }
+        return nil
+    }
+
+    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
+        let (a, b) = (Array(lhs.utf8), Array(rhs.utf8))
+        var difference = UInt8(a.count == b.count ? 0 : 1)
+        for index in 0..<max(a.count, b.count) { difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0) }
+        return difference == 0
+    }
+
+    /// The router's failure as OpenAI would report it.
+    static func failure(_ error: any Error) -> Response {
+        guard let error = error as? ChatProviderError else { return Self.error(.internalServerError, "\(error)", type: "api_error") }
+        switch error.kind {
+        case .notConfigured:
+            // Nothing could be tried: every route saturated, its breaker open, or out of rotation.
+            var response = Self.error(.tooManyRequests, "Every provider for this model is busy or unavailable; retry shortly.", type: "rate_limit_error", code: "rate_limit_exceeded")
+            response.headers[.retryAfter] = "1"
+            return response
+        case .timeout:
+            return Self.error(.gatewayTimeout, "The upstream did not answer in time.", type: "api_error", code: "timeout")
+        case .httpStatus where (400..<500).contains(error.status ?? 0) && error.status != 429:
+            return Self.error(.init(code: error.status ?? 400), error.message, type: "invalid_request_error")
+        case .httpStatus where error.status == 429:
+            var response = Self.error(.tooManyRequests, "Every provider for this model is rate limited; retry shortly.", type: "rate_limit_error", code: "rate_limit_exceeded")
+            response.headers[.retryAfter] = "\(max(1, Int((error.retryAfter ?? 1).rounded(.up))))"
+            return response
+        default:
+            return Self.error(.badGateway, "The upstream failed: \(error.message)", type: "api_error")
+        }
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ message: String, type: String, param: String? = nil, code: String? = nil) -> Response {
+        OperationsController.json(
+            status,
+            ["error": ["message": .string(message), "type": .string(type), "param": param.map(JSONValue.string) ?? .null, "code": code.map(JSONValue.string) ?? .null]])
+    }
+
+    static func usage(_ usage: TokenUsage) -> JSONValue {
+        ["prompt_tokens": .int(Int64(usage.promptTokens)), "completion_tokens": .int(Int64(usage.completionTokens)), "total_tokens": .int(Int64(usage.totalTokens))]
+    }
+
+    static func newID() -> String {
+        "chatcmpl-" + String((0..<24).map { _ in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".randomElement()! })
+    }
+}

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+import Engine
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import Hub
+
+/// `/v1/chat/completions` and `/v1/models` over real sockets, as an OpenAI client calls them.
+@Suite(.timeLimit(.minutes(1)))
+struct OpenAIGatewayTests {
+    func withGateway(_ extra: String = "", _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await FakeUpstream().run { base in
+            let configuration = try TestHub.configuration(upstream: base, databasePath: TestHub.databasePath(), extra: extra)
+            try await TestHub.run(configuration) { _, client in try await body(client) }
+        }
+    }
+
+    func post(_ client: any TestClientProtocol, _ json: String, key: String? = nil) async throws -> (HTTPResponse.Status, HTTPFields, String) {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let key { headers[.authorization] = "Bearer \(key)" }
+        return try await client.execute(uri: "/v1/chat/completions", method: .post, headers: headers, body: ByteBuffer(string: json)) {
+            ($0.status, $0.headers, String(buffer: $0.body))
+        }
+    }
+
+    @Test func modelsAndAWholeAnswer() async throws {
+        try await withGateway { client in
+            let models = try await client.execute(uri: "/v1/models", method: .get) { try JSONValue(parsing: $0.body.readableBytesView) }
+            #expect(models["object"] == "list")
+            #expect(models["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["model-a", "model-b"])
+            #expect(models["data"]?.arrayValue?.first?["owned_by"] == "fake")
+
+            let (status, _, text) = try await post(client, #"{"model":"model-a","messages":[{"role":"user","content":"hi"}]}"#)
+            #expect(status == .ok)
+            let json = try JSONValue(parsing: text)
+            #expect(json["object"] == "chat.completion")
+            #expect(json["id"]?.stringValue?.hasPrefix("chatcmpl-") == true)
+            #expect(json["choices"]?.arrayValue?.first?["message"]?["content"] == "echo: hi")
+            #expect(json["choices"]?.arrayValue?.first?["finish_reason"] == "stop")
+            #expect(json["usage"]?["total_tokens"] == 5)
+        }
+    }
+
+    @Test func aStreamedAnswerIsExactlyOpenAIsShape() async throws {
+        try await withGateway { client in
+            let (status, headers, text) = try await post(
+                client, #"{"model":"model-b","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"stream me"}]}"#)
+            #expect(status == .ok)
+            #expect(headers[.contentType] == "text/event-stream")
+            let events = text.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+            #expect(events.last == "data: [DONE]")
+            let chunks = try events.dropLast().map { event -> JSONValue in
+                #expect(event.hasPrefix("data: "))
+                return try JSONValue(parsing: String(event.dropFirst(6)))
+            }
+            #expect(chunks.allSatisfy { $0["object"] == "chat.completion.chunk" })
+            #expect(Set(chunks.compactMap { $0["id"]?.stringValue }).count == 1)
+            #expect(chunks.first?["choices"]?.arrayValue?.first?["delta"]?["role"] == "assistant")
+            let content = chunks.compactMap { $0["choices"]?.arrayValue?.first?["delta"]?["content"]?.stringValue }.joined()
+            #expect(content == "echo: stream me")
+            let finish = chunks.compactMap { $0["choices"]?.arrayValue?.first?["finish_reason"]?.stringValue }
+            #expect(finish == ["stop"])
+            let usage = try #require(chunks.last)
+            #expect(usage["choices"] == .array([]))
+            #expect(usage["usage"]?["total_tokens"] == 5)
+        }
+    }
+
+    @Test func errorsHaveOpenAIsShapeAndStatus() async throws {
+        try await withGateway { client in
+            func expectError(_ body: String, _ status: HTTPResponse.Status, type: String, param: String? = nil, code: String? = nil) async throws {
+                let (got, _, text) = try await post(client, body)
+                #expect(got == status, "\(body)")
+                let error = try JSONValue(parsing: text)["error"]
+                #expect(error?["type"]?.stringValue == type)
+                #expect(error?["message"]?.stringValue?.isEmpty == false)
+                #expect(error?["param"] == (param.map(JSONValue.string) ?? .null))
+                #expect(error?["code"] == (code.map(JSONValue.string) ?? .null))
+            }
+            try await expectError("not json", .badRequest, type: "invalid_request_error")
+            try await expectError(#"{"messages":[{"role":"user","content":"x"}]}"#, .badRequest, type: "invalid_request_error", param: "model")
+            try await expectError(#"{"model":"model-a","messages":[]}"#, .badRequest, type: "invalid_request_error", param: "messages")
+            try await expectError(
+                #"{"model":"model-a","messages":[{"role":"wizard","content":"x"}]}"#, .badRequest, type: "invalid_request_error", param: "messages[0].role")
+            try await expectError(
+                #"{"model":"model-a","temperature":7,"messages":[{"role":"user","content":"x"}]}"#, .badRequest, type: "invalid_request_error",
+                param: "temperature")
+            try await expectError(
+                #"{"model":"gpt-9","messages":[{"role":"user","content":"x"}]}"#, .notFound, type: "invalid_request_error", param: "model",
+                code: "model_not_found")
+            try await expectError(#"{"model":"model-a","messages":[{"role":"user","content":"please fail"}]}"#, .badGateway, type: "api_error")
+        }
+    }
+
+    @Test func clientKeysWhenConfigured() async throws {
+        try await withGateway("gateway: { api_keys: [ sk-client-1 ] }") { client in
+            let body = #"{"model":"model-a","messages":[{"role":"user","content":"hi"}]}"#
+            #expect(try await post(client, body).0 == .unauthorized)
+            #expect(try await post(client, body, key: "sk-wrong").0 == .unauthorized)
+            #expect(try await post(client, body, key: "sk-client-1").0 == .ok)
+            let (_, _, text) = try await post(client, body, key: "sk-wrong")
+            #expect(try JSONValue(parsing: text)["error"]?["code"] == "invalid_api_key")
+        }
+    }
+}
