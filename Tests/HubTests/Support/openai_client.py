@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Drives the hub's /v1 API with the official `openai` package, as any OpenAI client would.
+
+Usage: openai_client.py BASE_URL API_KEY. Prints one JSON object of findings; exits 1 on a
+failed check (the message says which).
+"""
+import json
+import sys
+
+import openai
+
+base_url, api_key = sys.argv[1], sys.argv[2]
+client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=10)
+found = {"openai_version": openai.__version__}
+
+models = [m.id for m in client.models.list()]
+found["models"] = models
+
+whole = client.chat.completions.create(model="model-a", messages=[{"role": "user", "content": "hello from python"}])
+found["whole"] = {
+    "content": whole.choices[0].message.content,
+    "finish_reason": whole.choices[0].finish_reason,
+    "total_tokens": whole.usage.total_tokens if whole.usage else None,
+}
+
+pieces, finish, usage, roles = [], [], None, []
+for chunk in client.chat.completions.create(
+    model="model-b", messages=[{"role": "user", "content": "stream please"}], stream=True, stream_options={"include_usage": True}
+):
+    if chunk.usage is not None:
+        usage = chunk.usage.total_tokens
+    for choice in chunk.choices:
+        if choice.delta.role:
+            roles.append(choice.delta.role)
+        if choice.delta.content:
+            pieces.append(choice.delta.content)
+        if choice.finish_reason:
+            finish.append(choice.finish_reason)
+found["stream"] = {"content": "".join(pieces), "finish": finish, "usage": usage, "roles": roles}
+
+try:
+    client.chat.completions.create(model="no-such-model", messages=[{"role": "user", "content": "x"}])
+    found["not_found"] = "no error"
+except openai.NotFoundError as error:
+    found["not_found"] = {"status": error.status_code, "code": error.code, "type": error.type, "param": error.param}
+
+try:
+    openai.OpenAI(base_url=base_url, api_key="wrong-key", max_retries=0).models.list()
+    found["auth"] = "no error"
+except openai.AuthenticationError as error:
+    found["auth"] = {"status": error.status_code, "code": error.code}
+
+try:
+    client.chat.completions.create(model="model-a", messages=[{"role": "user", "content": "please fail"}])
+    found["upstream_failure"] = "no error"
+except openai.APIStatusError as error:
+    found["upstream_failure"] = {"status": error.status_code, "type": error.type}
+
+print(json.dumps(found))
