@@ -96,6 +96,32 @@ struct OpenAIGatewayTests {
         }
     }
 
+    @Test func generateTakesAPromptAndStreamsText() async throws {
+        try await withGateway { client in
+            let whole = try await client.execute(
+                uri: "/api/v1/llm/generate", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"prompt":"tell me","temperature":0.5}"#)
+            ) { try JSONValue(parsing: $0.body.readableBytesView) }
+            #expect(whole["text"] == "echo: tell me")
+            #expect(whole["model"] == "model-a")
+            let streamed = try await client.execute(
+                uri: "/api/v1/llm/generate", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"prompt":"flow","model":"model-b","stream":true}"#)
+            ) { String(buffer: $0.body) }
+            let events = streamed.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+            #expect(events.last == "data: [DONE]")
+            let values = try events.dropLast().map { try JSONValue(parsing: String($0.dropFirst(6))) }
+            #expect(values.compactMap { $0["text"]?.stringValue }.joined() == "echo: flow")
+            #expect(values.last?["done"] == true)
+            #expect(values.last?["usage"]?["total_tokens"] == 5)
+            let missing = try await client.execute(
+                uri: "/api/v1/llm/generate", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "{}")
+            ) { ($0.status, try JSONValue(parsing: $0.body.readableBytesView)) }
+            #expect(missing.0 == .badRequest)
+            #expect(missing.1["error"]?["param"] == "prompt")
+        }
+    }
+
     @Test func clientKeysWhenConfigured() async throws {
         try await withGateway("gateway: { api_keys: [ sk-client-1 ] }") { client in
             let body = #"{"model":"model-a","messages":[{"role":"user","content":"hi"}]}"#

@@ -44,6 +44,82 @@ struct OpenAIController: Sendable {
             }
             return parsed.stream ? await streamed(parsed) : await whole(parsed)
         }
+        // The seed's engine API: a prompt in, text out (`stream: true`: SSE of text pieces).
+        router.post("/api/v1/llm/generate") { request, _ in
+            if let refusal = authorize(request) { return refusal }
+            guard let body = try? await request.body.collect(upTo: maxBodyBytes), let json = try? JSONValue(parsing: body.readableBytesView),
+                json.objectValue != nil
+            else { return Self.error(.badRequest, "The body must be a JSON object of at most \(maxBodyBytes) bytes.", type: "invalid_request_error") }
+            guard let prompt = json["prompt"]?.stringValue, !prompt.isEmpty else {
+                return Self.error(.badRequest, "`prompt` is required and must be a non-empty string.", type: "invalid_request_error", param: "prompt")
+            }
+            guard let model = json["model"]?.stringValue ?? self.models.defaultModel else {
+                return Self.error(.serviceUnavailable, "No LLM provider is configured.", type: "api_error")
+            }
+            guard self.models.available.contains(model) else {
+                return Self.error(.notFound, "The model `\(model)` does not exist here.", type: "invalid_request_error", param: "model", code: "model_not_found")
+            }
+            var messages = [ChatMessage]()
+            if let system = json["system"]?.stringValue { messages.append(ChatMessage(role: .system, content: system)) }
+            messages.append(ChatMessage(role: .user, content: prompt))
+            var wrapped: [String: JSONValue] = ["model": .string(model), "messages": .array(messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] })]
+            for key in ["temperature", "max_tokens"] { wrapped[key] = json[key] }
+            var bytes = [UInt8]()
+            JSONValue.object(wrapped).write(into: &bytes)
+            guard case .success(var parsed) = Self.parse(ByteBuffer(bytes: bytes)) else {
+                return Self.error(.badRequest, "`temperature` must be 0…2 and `max_tokens` positive.", type: "invalid_request_error")
+            }
+            parsed.stream = json["stream"]?.boolValue ?? false
+            return parsed.stream ? await streamedText(parsed) : await wholeText(parsed)
+        }
+    }
+
+    private func wholeText(_ parsed: Parsed) async -> Response {
+        do {
+            let routed = try await router.complete(parsed.request)
+            var body: [String: JSONValue] = ["text": .string(routed.completion.content), "model": .string(routed.model)]
+            if let usage = routed.completion.usage { body["usage"] = Self.usage(usage) }
+            return OperationsController.json(.ok, .object(body))
+        } catch {
+            return Self.failure(error)
+        }
+    }
+
+    private func streamedText(_ parsed: Parsed) async -> Response {
+        let router = self.router
+        let request = parsed.request
+        let (events, sink) = AsyncThrowingStream.makeStream(of: JSONValue.self)
+        let producer = Task {
+            do {
+                let routed = try await router.stream(request) { _, delta in
+                    if case .content(let text) = delta, !text.isEmpty { sink.yield(["text": .string(text)]) }
+                }
+                var done: [String: JSONValue] = ["done": true, "model": .string(routed.model)]
+                if let usage = routed.completion.usage { done["usage"] = Self.usage(usage) }
+                sink.yield(.object(done))
+                sink.finish()
+            } catch {
+                sink.finish(throwing: error)
+            }
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                func send(_ value: JSONValue) async throws {
+                    var bytes = Array("data: ".utf8)
+                    value.write(into: &bytes)
+                    bytes += Array("\n\n".utf8)
+                    try await writer.write(ByteBuffer(bytes: bytes))
+                }
+                do {
+                    for try await event in events { try await send(event) }
+                } catch {
+                    producer.cancel()
+                    try? await send(["error": ["message": .string("\(error)"), "type": "api_error", "param": .null, "code": .null]])
+                }
+                try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                try await writer.finish(nil)
+            })
     }
 
     // MARK: Whole answers
