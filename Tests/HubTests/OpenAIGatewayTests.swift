@@ -12,8 +12,10 @@ import Testing
 /// `/v1/chat/completions` and `/v1/models` over real sockets, as an OpenAI client calls them.
 @Suite(.timeLimit(.minutes(1)))
 struct OpenAIGatewayTests {
-    func withGateway(_ extra: String = "", _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        try await FakeUpstream().run { base in
+    func withGateway(
+        _ extra: String = "", upstream: FakeUpstream = FakeUpstream(), _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
+        try await upstream.run { base in
             let configuration = try TestHub.configuration(upstream: base, databasePath: TestHub.databasePath(), extra: extra)
             try await TestHub.run(configuration) { _, client in try await body(client) }
         }
@@ -67,6 +69,26 @@ struct OpenAIGatewayTests {
             let usage = try #require(chunks.last)
             #expect(usage["choices"] == .array([]))
             #expect(usage["usage"]?["total_tokens"] == 5)
+        }
+    }
+
+    @Test func aFinishedStreamIsCachedAndReplayed() async throws {
+        let upstream = FakeUpstream()
+        try await withGateway(upstream: upstream) { client in
+            let body = #"{"model":"model-a","stream":true,"messages":[{"role":"user","content":"cache me"}]}"#
+            let first = try await post(client, body).2
+            let second = try await post(client, body).2
+            let whole = try await post(client, #"{"model":"model-a","messages":[{"role":"user","content":"cache me"}]}"#).2
+            #expect(upstream.requests.count == 1)
+            func content(_ text: String) throws -> String {
+                try text.components(separatedBy: "\n\n").filter { $0.hasPrefix("data: {") }
+                    .compactMap { try JSONValue(parsing: String($0.dropFirst(6)))["choices"]?.arrayValue?.first?["delta"]?["content"]?.stringValue }
+                    .joined()
+            }
+            #expect(try content(first) == "echo: cache me")
+            #expect(try content(second) == "echo: cache me")
+            #expect(second.hasSuffix("data: [DONE]\n\n"))
+            #expect(try JSONValue(parsing: whole)["choices"]?.arrayValue?.first?["message"]?["content"] == "echo: cache me")
         }
     }
 

@@ -160,21 +160,37 @@ struct OpenAIController: Sendable {
         let (started, startSignal) = AsyncStream.makeStream(of: Result<Void, any Error>.self)
         let router = self.router
         let request = parsed.request
-        // The router runs on while the response streams, so it cannot be a child of this handler.
-        let producer = Task {
-            do {
-                _ = try await router.stream(request) { model, delta in
+        let responseCache = self.responseCache
+        let producer: Task<Void, Never>?
+        if let responseCache, let cached = await responseCache.lookup(request) {
+            // A finished answer from the cache, replayed as a stream; no upstream call.
+            let model = cached.model.isEmpty ? request.model : cached.model
+            sink.yield((model, .content(cached.content)))
+            sink.yield((model, .finish(reason: cached.finishReason ?? "stop")))
+            if let usage = cached.usage { sink.yield((model, .usage(usage))) }
+            sink.finish()
+            startSignal.finish()
+            producer = nil
+        } else {
+            // The router runs on while the response streams, so it cannot be a child of this handler.
+            producer = Task {
+                do {
+                    let routed = try await router.stream(request) { model, delta in
+                        startSignal.yield(.success(()))
+                        startSignal.finish()
+                        sink.yield((model, delta))
+                    }
                     startSignal.yield(.success(()))
                     startSignal.finish()
-                    sink.yield((model, delta))
+                    // Only a stream that finished is cached; stored before [DONE] goes out, so a
+                    // client that asks again at once finds it.
+                    if let responseCache, !routed.completion.content.isEmpty { await responseCache.store(routed.completion, for: request) }
+                    sink.finish()
+                } catch {
+                    startSignal.yield(.failure(error))
+                    startSignal.finish()
+                    sink.finish(throwing: error)
                 }
-                startSignal.yield(.success(()))
-                startSignal.finish()
-                sink.finish()
-            } catch {
-                startSignal.yield(.failure(error))
-                startSignal.finish()
-                sink.finish(throwing: error)
             }
         }
         // Wait for the start, so that a turn that fails on every route gets a real error status.
@@ -219,7 +235,7 @@ struct OpenAIController: Sendable {
                         ])
                     }
                 } catch {
-                    producer.cancel()
+                    producer?.cancel()
                     // Headers are gone: the failure travels as an error event, as OpenAI does.
                     try? await send(["error": ["message": .string("\(error)"), "type": "api_error", "param": .null, "code": .null]])
                 }
