@@ -129,11 +129,11 @@ private let secret = "hmac-key-42"
 
 @Suite struct OneBotTokenCheckTests {
     @Test func constantTimeComparisonComparesLengthsToo() {
-        #expect(OneBotCredentials.constantTimeEqual(Array("abc".utf8), Array("abc".utf8)))
-        #expect(!OneBotCredentials.constantTimeEqual(Array("abc".utf8), Array("abcd".utf8)))
-        #expect(!OneBotCredentials.constantTimeEqual(Array("abc".utf8), Array("ab".utf8)))
-        #expect(!OneBotCredentials.constantTimeEqual(Array("abc".utf8), []))
-        #expect(OneBotCredentials.constantTimeEqual([], []))
+        #expect(ConstantTime.equal(Array("abc".utf8), Array("abc".utf8)))
+        #expect(!ConstantTime.equal(Array("abc".utf8), Array("abcd".utf8)))
+        #expect(!ConstantTime.equal(Array("abc".utf8), Array("ab".utf8)))
+        #expect(!ConstantTime.equal(Array("abc".utf8), []))
+        #expect(ConstantTime.equal([], []))
     }
 
     @Test func tokenWithAPrefixOfTheExpectedOneIsWrong() {

@@ -30,7 +30,7 @@ enum OneBotCredentials {
             presented = token
         }
         guard let presented else { return .missing }
-        return constantTimeEqual(Array(presented.utf8), Array(expected.utf8)) ? .ok : .wrong
+        return ConstantTime.equal(presented, expected) ? .ok : .wrong
     }
 
     /// Verifies `X-Signature: sha1=<hex>` over the raw body with HMAC-SHA1(secret).
@@ -41,7 +41,7 @@ enum OneBotCredentials {
         var mac = HMAC<Insecure.SHA1>(key: SymmetricKey(data: Array(secret.utf8)))
         mac.update(data: Array(body))
         let expected = Array(mac.finalize())
-        return constantTimeEqual(presented, expected) ? .ok : .wrong
+        return ConstantTime.equal(presented, expected) ? .ok : .wrong
     }
 
     /// The `sha1=<hex>` signature of `body` (what an implementation sends).
@@ -49,17 +49,6 @@ enum OneBotCredentials {
         var mac = HMAC<Insecure.SHA1>(key: SymmetricKey(data: Array(secret.utf8)))
         mac.update(data: Array(body))
         return "sha1=" + Hex.string(mac.finalize())
-    }
-
-    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        var difference = UInt8(lhs.count == rhs.count ? 0 : 1)
-        let count = max(lhs.count, rhs.count)
-        for index in 0..<count {
-            let left = index < lhs.count ? lhs[index] : 0
-            let right = index < rhs.count ? rhs[index] : 0
-            difference |= left ^ right
-        }
-        return difference == 0
     }
 
     static func hexBytes(_ text: String) -> [UInt8]? {

@@ -69,15 +69,9 @@ struct StatsController: Sendable {
         guard let adminKey else {
             return OperationsController.json(.forbidden, ["error": ["message": "the admin API is off: set admin.api_key (HUB_ADMIN_API_KEY)"]])
         }
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+        guard let presented = request.bearerToken else {
             return OperationsController.json(.unauthorized, ["error": ["message": "missing admin key: send Authorization: Bearer <admin.api_key>"]])
         }
-        let presented = Array(header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces).utf8)
-        let expected = Array(adminKey.utf8)
-        var difference = UInt8(presented.count == expected.count ? 0 : 1)
-        for index in 0..<max(presented.count, expected.count) {
-            difference |= (index < presented.count ? presented[index] : 0) ^ (index < expected.count ? expected[index] : 0)
-        }
-        return difference == 0 ? nil : OperationsController.json(.forbidden, ["error": ["message": "wrong admin key"]])
+        return ConstantTime.equal(presented, adminKey) ? nil : OperationsController.json(.forbidden, ["error": ["message": "wrong admin key"]])
     }
 }
