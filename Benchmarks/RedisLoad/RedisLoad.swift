@@ -115,13 +115,14 @@ struct CacheHitCommand: AsyncParsableCommand {
     }
 
     private func measure(_ label: String, _ cache: ResponseCache, _ request: ChatRequest, _ answer: ChatCompletion) async throws {
-        await cache.store(answer, for: request)
-        for _ in 0..<1000 { _ = await cache.lookup(request) }
+        // A hit as the engine makes it: the key computed from the request, then the lookup.
+        await cache.store(answer, under: ResponseCache.key(for: request))
+        for _ in 0..<1000 { _ = await cache.lookup(ResponseCache.key(for: request)) }
         var nanoseconds = [Int64]()
         nanoseconds.reserveCapacity(samples)
         for _ in 0..<samples {
             let start = ContinuousClock.now
-            guard await cache.lookup(request) != nil else { throw ValidationError("\(label): the cached answer was not found") }
+            guard await cache.lookup(ResponseCache.key(for: request)) != nil else { throw ValidationError("\(label): the cached answer was not found") }
             nanoseconds.append((ContinuousClock.now - start).nanoseconds)
         }
         nanoseconds.sort()

@@ -28,9 +28,10 @@ public struct ResponseCache: Sendable {
         return "llm:" + Hex.string(SHA256.hash(data: canonical))
     }
 
-    /// The cached answer, or nil (also when the cache cannot be read).
-    public func lookup(_ request: ChatRequest) async -> ChatCompletion? {
-        guard let bytes = try? await cache.get(Self.key(for: request)), let value = try? JSONValue(parsing: bytes),
+    /// The answer cached under `key` (from ``key(for:)``, computed once per request by the caller),
+    /// or nil (also when the cache cannot be read).
+    public func lookup(_ key: String) async -> ChatCompletion? {
+        guard let bytes = try? await cache.get(key), let value = try? JSONValue(parsing: bytes),
             let content = value["content"]?.stringValue, let model = value["model"]?.stringValue
         else { return nil }
         var usage: TokenUsage?
@@ -40,8 +41,8 @@ public struct ResponseCache: Sendable {
         return ChatCompletion(content: content, model: model, finishReason: value["finish_reason"]?.stringValue, usage: usage)
     }
 
-    /// Keeps a finished answer for ``ttl``.
-    public func store(_ completion: ChatCompletion, for request: ChatRequest) async {
+    /// Keeps a finished answer under `key` for ``ttl``.
+    public func store(_ completion: ChatCompletion, under key: String) async {
         var fields: [String: JSONValue] = ["content": .string(completion.content), "model": .string(completion.model)]
         if let reason = completion.finishReason { fields["finish_reason"] = .string(reason) }
         if let usage = completion.usage {
@@ -50,6 +51,6 @@ public struct ResponseCache: Sendable {
         }
         var bytes = [UInt8]()
         JSONValue.object(fields).write(into: &bytes)
-        try? await cache.set(Self.key(for: request), to: bytes, ttl: ttl)
+        try? await cache.set(key, to: bytes, ttl: ttl)
     }
 }

@@ -188,7 +188,8 @@ public final class ConversationEngine: Sendable {
         let request = ChatRequest(model: model, messages: messages)
         let started = ContinuousClock.now
         let completion: ChatCompletion
-        if let responseCache, let cached = await responseCache.lookup(request) {
+        let cacheKey = responseCache.map { _ in ResponseCache.key(for: request) } ?? ""
+        if let responseCache, let cached = await responseCache.lookup(cacheKey) {
             metrics.responseCache("hit")
             completion = cached
         } else {
@@ -205,7 +206,7 @@ public final class ConversationEngine: Sendable {
             }
             if let responseCache {
                 metrics.responseCache("miss")
-                if !completion.content.isEmpty { await responseCache.store(completion, for: request) }
+                if !completion.content.isEmpty { await responseCache.store(completion, under: cacheKey) }
             }
         }
         let answer = completion.content.trimmingCharacters(in: .whitespacesAndNewlines)

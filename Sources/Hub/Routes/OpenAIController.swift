@@ -105,17 +105,12 @@ struct OpenAIController: Sendable {
         return Response(
             status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
-                func send(_ value: JSONValue) async throws {
-                    var bytes = Array("data: ".utf8)
-                    value.write(into: &bytes)
-                    bytes += Array("\n\n".utf8)
-                    try await writer.write(ByteBuffer(bytes: bytes))
-                }
+                func send(_ value: JSONValue) async throws { try await writer.write(Self.event(value)) }
                 do {
                     for try await event in events { try await send(event) }
                 } catch {
                     producer.cancel()
-                    try? await send(["error": ["message": .string("\(error)"), "type": "api_error", "param": .null, "code": .null]])
+                    try? await send(Self.streamError(error))
                 }
                 try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
                 try await writer.finish(nil)
@@ -126,7 +121,8 @@ struct OpenAIController: Sendable {
 
     private func whole(_ parsed: Parsed) async -> Response {
         let completion: ChatCompletion
-        if let responseCache, let cached = await responseCache.lookup(parsed.request) {
+        let cacheKey = responseCache.map { _ in ResponseCache.key(for: parsed.request) } ?? ""
+        if let responseCache, let cached = await responseCache.lookup(cacheKey) {
             completion = cached
         } else {
             do {
@@ -134,7 +130,7 @@ struct OpenAIController: Sendable {
             } catch {
                 return Self.failure(error)
             }
-            if let responseCache, !completion.content.isEmpty { await responseCache.store(completion, for: parsed.request) }
+            if let responseCache, !completion.content.isEmpty { await responseCache.store(completion, under: cacheKey) }
         }
         var body: [String: JSONValue] = [
             "id": .string(Self.newID()), "object": "chat.completion", "created": .int(Int64(Date().timeIntervalSince1970)),
@@ -162,7 +158,8 @@ struct OpenAIController: Sendable {
         let request = parsed.request
         let responseCache = self.responseCache
         let producer: Task<Void, Never>?
-        if let responseCache, let cached = await responseCache.lookup(request) {
+        let cacheKey = responseCache.map { _ in ResponseCache.key(for: request) } ?? ""
+        if let responseCache, let cached = await responseCache.lookup(cacheKey) {
             // A finished answer from the cache, replayed as a stream; no upstream call.
             let model = cached.model.isEmpty ? request.model : cached.model
             sink.yield((model, .content(cached.content)))
@@ -184,7 +181,7 @@ struct OpenAIController: Sendable {
                     startSignal.finish()
                     // Only a stream that finished is cached; stored before [DONE] goes out, so a
                     // client that asks again at once finds it.
-                    if let responseCache, !routed.completion.content.isEmpty { await responseCache.store(routed.completion, for: request) }
+                    if let responseCache, !routed.completion.content.isEmpty { await responseCache.store(routed.completion, under: cacheKey) }
                     sink.finish()
                 } catch {
                     startSignal.yield(.failure(error))
@@ -211,12 +208,7 @@ struct OpenAIController: Sendable {
                     if includeUsage { object["usage"] = .null }
                     return .object(object)
                 }
-                func send(_ value: JSONValue) async throws {
-                    var bytes = Array("data: ".utf8)
-                    value.write(into: &bytes)
-                    bytes += Array("\n\n".utf8)
-                    try await writer.write(ByteBuffer(bytes: bytes))
-                }
+                func send(_ value: JSONValue) async throws { try await writer.write(Self.event(value)) }
                 do {
                     try await send(chunk(["role": "assistant", "content": ""]))
                     var usage: TokenUsage?
@@ -237,7 +229,7 @@ struct OpenAIController: Sendable {
                 } catch {
                     producer?.cancel()
                     // Headers are gone: the failure travels as an error event, as OpenAI does.
-                    try? await send(["error": ["message": .string("\(error)"), "type": "api_error", "param": .null, "code": .null]])
+                    try? await send(Self.streamError(error))
                 }
                 try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
                 try await writer.finish(nil)
@@ -311,21 +303,13 @@ struct OpenAIController: Sendable {
 
     private func authorize(_ request: Request) -> Response? {
         guard !apiKeys.isEmpty else { return nil }
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+        guard let presented = request.bearerToken else {
             return Self.error(.unauthorized, "Missing API key: send Authorization: Bearer <key>.", type: "invalid_request_error", code: "invalid_api_key")
         }
-        let presented = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-        guard apiKeys.contains(where: { Self.constantTimeEqual($0, presented) }) else {
+        guard apiKeys.contains(where: { ConstantTime.equal($0, presented) }) else {
             return Self.error(.unauthorized, "Incorrect API key provided.", type: "invalid_request_error", code: "invalid_api_key")
         }
         return nil
-    }
-
-    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
-        let (a, b) = (Array(lhs.utf8), Array(rhs.utf8))
-        var difference = UInt8(a.count == b.count ? 0 : 1)
-        for index in 0..<max(a.count, b.count) { difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0) }
-        return difference == 0
     }
 
     /// The router's failure as OpenAI would report it.
@@ -354,6 +338,19 @@ struct OpenAIController: Sendable {
         OperationsController.json(
             status,
             ["error": ["message": .string(message), "type": .string(type), "param": param.map(JSONValue.string) ?? .null, "code": code.map(JSONValue.string) ?? .null]])
+    }
+
+    /// One server-sent event: `data: <json>` and a blank line.
+    static func event(_ value: JSONValue) -> ByteBuffer {
+        var bytes = Array("data: ".utf8)
+        value.write(into: &bytes)
+        bytes += Array("\n\n".utf8)
+        return ByteBuffer(bytes: bytes)
+    }
+
+    /// A failure after the stream's headers went out travels as an error event, as OpenAI does.
+    static func streamError(_ error: any Error) -> JSONValue {
+        ["error": ["message": .string("\(error)"), "type": "api_error", "param": .null, "code": .null]]
     }
 
     static func usage(_ usage: TokenUsage) -> JSONValue {
