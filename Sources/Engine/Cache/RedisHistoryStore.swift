@@ -45,8 +45,12 @@ public final class RedisHistoryStore: ConversationStore {
     }
 
     private func keys(_ key: SessionKey) -> [String] {
-        let id = key.description
-        return [prefix + "sess:" + id, prefix + "hist:" + id, prefix + "sgen:" + id]
+        keys(id: key.description)
+    }
+
+    /// `sess:`, `hist:` and `sgen:` of a session, as the scripts take them.
+    private func keys(id: String) -> [String] {
+        [prefix + "sess:" + id, prefix + "hist:" + id, prefix + "sgen:" + id]
     }
 
     // MARK: Reads
@@ -162,8 +166,9 @@ public final class RedisHistoryStore: ConversationStore {
             } else {
                 let commands = pending.keys.map { id in
                     RedisCommand(
-                        "EVALSHA", RedisArgument(Self.invalidateScript.sha1), 3, RedisArgument(prefix + "sess:" + id),
-                        RedisArgument(prefix + "hist:" + id), RedisArgument(prefix + "sgen:" + id), RedisArgument(ttl.milliseconds * 2))
+                        "EVALSHA",
+                        arguments: [RedisArgument(Self.invalidateScript.sha1), 3] + keys(id: id).map { RedisArgument($0) }
+                            + [RedisArgument(ttl.milliseconds * 2)])
                 }
                 try await client.send(RedisCommand("SCRIPT", "LOAD", RedisArgument(Self.invalidateScript.source)))
                 for reply in try await client.pipeline(commands) {
