@@ -1,10 +1,13 @@
 # Hub: `make run` serves on :8080 with the embedded defaults; `make test` runs the whole suite.
 SHELL := /bin/bash
 
-.PHONY: deps build run test bench clean
+.PHONY: deps test-deps build run test bench clean
 
 deps:
 	@scripts/install-deps.sh
+
+test-deps:
+	@scripts/install-deps.sh --test
 
 build: deps
 	swift build -c release --product hub
@@ -13,7 +16,7 @@ run: build
 	@mkdir -p data
 	.build/release/hub serve
 
-test: deps
+test: test-deps
 	scripts/test.sh
 
 bench: deps

@@ -82,6 +82,10 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
+            // The chat page is compiled into the binary: one file to deploy, nothing to find at run time.
+            resources: [
+                .embedInCode("Resources/web/index.html"), .embedInCode("Resources/web/app.css"), .embedInCode("Resources/web/app.js"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

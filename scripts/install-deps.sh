@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the hub builds and tests against, skipping what is present.
+# Installs the Debian packages the hub builds and runs with (and with --test, what the suite needs),
+# skipping what is present.
 set -euo pipefail
 packages=(
   pkg-config ca-certificates
@@ -10,6 +11,13 @@ packages=(
   libpocketsphinx-dev pocketsphinx-en-us   # speech recognition and its English model
   redis-server            # the tests' real Redis
 )
+# `install-deps.sh --test`: also what only the suite needs.
+if [ "${1:-}" = "--test" ]; then
+  packages+=(
+    python3-venv            # the test virtualenv (openai, selenium from PyPI)
+    chromium chromium-driver   # the web page's browser test
+  )
+fi
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

@@ -20,11 +20,12 @@ done
 redis-cli -p "$port" ping | grep -q PONG || { echo "redis-server did not start"; cat "$workdir/redis.log"; exit 1; }
 echo "redis-server for the suite on 127.0.0.1:$port"
 export HUB_TEST_REDIS_URL="redis://127.0.0.1:$port/0"
-# The official openai package (from PyPI) in a test virtualenv, for the OpenAI-compatible API tests.
-if ! .venv-test/bin/python -c 'import openai' 2>/dev/null; then
-  echo "installing the openai package into .venv-test (test helper only)"
+# Test helpers from PyPI in a test virtualenv: the official openai package (OpenAI-compatible API
+# tests) and selenium (the web page's browser test, with Debian's chromium-driver).
+if ! .venv-test/bin/python -c 'import openai, selenium' 2>/dev/null; then
+  echo "installing openai and selenium into .venv-test (test helpers only)"
   python3 -m venv .venv-test
-  .venv-test/bin/pip install --quiet --disable-pip-version-check 'openai>=1.40,<4'
+  .venv-test/bin/pip install --quiet --disable-pip-version-check 'openai>=1.40,<4' 'selenium>=4.20,<5'
 fi
 export HUB_TEST_PYTHON="$PWD/.venv-test/bin/python"
 swift build --build-tests

@@ -29,8 +29,13 @@ func buildApplication(
         apiKeys: configuration.gateway.apiKeys.map(\.value), maxBodyBytes: configuration.server.maxBodyBytes
     ).addRoutes(to: router)
     components.oneBot.addRoutes(to: router)
+    if let web = components.web {
+        web.addRoutes(to: router)
+        WebPageController().addRoutes(to: router)
+    }
 
     let oneBot = components.oneBot
+    let web = components.web
     var app = Application(
         router: router,
         server: .hub(
@@ -38,10 +43,19 @@ func buildApplication(
                 maxFrameSize: configuration.onebot.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30)),
                 closeTimeout: .seconds(10), idleTimeout: .seconds(75))
         ) { request in
-            switch oneBot.webSocketHandshake(path: request.path ?? "/", headers: request.headerFields) {
+            let path = request.path ?? "/"
+            switch oneBot.webSocketHandshake(path: path, headers: request.headerFields) {
             case .success(let accepted):
                 return .accept { inbound, outbound, _ in try await oneBot.serve(accepted, inbound: inbound, outbound: outbound) }
             case .failure(let rejection):
+                return .refuse(status: rejection.status, message: rejection.message)
+            case nil:
+                break
+            }
+            switch web?.webSocketHandshake(path: path, host: request.authority, headers: request.headerFields) {
+            case .success(let clientID)?:
+                return .accept { inbound, outbound, _ in try await web?.serve(clientID: clientID, inbound: inbound, outbound: outbound) }
+            case .failure(let rejection)?:
                 return .refuse(status: rejection.status, message: rejection.message)
             case nil:
                 return nil

@@ -24,6 +24,8 @@ struct HubComponents: Sendable {
     let noticeLane: Lane
     let engine: ConversationEngine
     let oneBot: OneBotDoor
+    /// The web chat door; nil when `web.enabled` is false.
+    let web: WebChatDoor?
     let httpClientService: HTTPClientService
     let metricsRegistry: PrometheusCollectorRegistry
 
@@ -126,7 +128,8 @@ struct HubComponents: Sendable {
             history: HistoryLimits(maxTurns: chat.history.maxTurns, maxTokens: chat.history.maxTokens, maxBytes: chat.history.maxBytes),
             persona: chat.persona, maxReplyLength: chat.maxReplyLength,
             dedupeWindow: configuration.onebot.dedupeWindow, dedupeCapacity: configuration.onebot.dedupeCapacity,
-            rateLimitPerUser: chat.rateLimit.perUser.rate, rateLimitPerGroup: chat.rateLimit.perGroup.rate)
+            rateLimitPerUser: chat.rateLimit.perUser.rate, rateLimitPerGroup: chat.rateLimit.perGroup.rate,
+            rateLimitPerUserByPlatform: [.web: configuration.web.rateLimit.rate])
         engine = ConversationEngine(
             settings: settings, store: store, models: models, router: router, lane: realtimeLane, noticeLane: noticeLane, cache: sharedState,
             responseCache: self.responseCache, metrics: metrics,
@@ -140,6 +143,17 @@ struct HubComponents: Sendable {
                 maxFrameBytes: onebot.maxFrameBytes, maxBodyBytes: min(onebot.maxFrameBytes, max(configuration.server.maxBodyBytes, 1 << 20)),
                 maxMessageLength: onebot.maxMessageLength, replyWait: .seconds(onebot.replyWait), heartbeatGrace: .seconds(onebot.heartbeatGrace)),
             engine: engine, outbox: outbox, httpClient: client, metrics: metrics, logger: logger)
+
+        let webSettings = configuration.web
+        web =
+            webSettings.enabled
+            ? WebChatDoor(
+                settings: WebChatDoorSettings(
+                    accessToken: webSettings.accessToken?.value, allowedOrigins: webSettings.allowedOrigins,
+                    maxMessageBytes: webSettings.maxMessageBytes, historyMessages: webSettings.historyMessages,
+                    maxConnections: webSettings.maxConnections),
+                engine: engine, metrics: metrics, logger: logger)
+            : nil
     }
 }
 

@@ -18,7 +18,7 @@ struct OpenAIPythonClientTests {
             let configuration = try TestHub.configuration(
                 upstream: base, databasePath: TestHub.databasePath(), extra: "gateway: { api_keys: [ sk-python ] }")
             try await TestHub.run(configuration) { port, _ in
-                let output = try await Self.run(python, [script, "http://127.0.0.1:\(port)/v1", "sk-python"])
+                let output = try await HelperProcess.run(python, [script, "http://127.0.0.1:\(port)/v1", "sk-python"])
                 let found = try JSONValue(parsing: output)
                 #expect(found["models"] == ["model-a", "model-b"])
                 #expect(found["whole"]?["content"] == "echo: hello from python")
@@ -38,37 +38,4 @@ struct OpenAIPythonClientTests {
             }
         }
     }
-
-    /// Runs a program to its end off the cooperative pool and returns its standard output.
-    static func run(_ executable: String, _ arguments: [String]) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            let output = Pipe()
-            let errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            process.terminationHandler = { finished in
-                let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                if finished.terminationStatus == 0 {
-                    continuation.resume(returning: text)
-                } else {
-                    let problem = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                    continuation.resume(throwing: PythonFailed(status: finished.terminationStatus, output: text + problem))
-                }
-            }
-            do {
-                try process.run()
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }
-    }
-}
-
-struct PythonFailed: Error, CustomStringConvertible {
-    let status: Int32
-    let output: String
-    var description: String { "python exited \(status): \(output)" }
 }

@@ -54,7 +54,7 @@ extension OneBotDoor {
             return reject(.badRequest, "X-Self-ID header missing or not a number", context: context)
         }
         if let secret = settings.secret, !secret.isEmpty {
-            switch OneBotCredentials.checkSignature(request.headers[Self.signatureField], body: body.readableBytesView, secret: secret) {
+            switch AccessCredentials.checkSignature(request.headers[Self.signatureField], body: body.readableBytesView, secret: secret) {
             case .missing: return reject(.unauthorized, "X-Signature required", context: context)
             case .wrong: return reject(.forbidden, "X-Signature does not match the body", context: context)
             case .ok: break

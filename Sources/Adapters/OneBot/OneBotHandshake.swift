@@ -48,7 +48,7 @@ public struct OneBotHandshake: Sendable {
         guard let selfText = headers[Self.selfIDField], let selfID = Int64(selfText.trimmingCharacters(in: " \t")) else {
             return .failure(Rejected(status: .badRequest, message: "X-Self-ID header missing or not a number"))
         }
-        switch OneBotCredentials.check(
+        switch AccessCredentials.check(
             authorization: headers[.authorization], query: query, expected: accessToken)
         {
         case .missing: return .failure(Rejected(status: .unauthorized, message: "access token required"))

@@ -48,6 +48,11 @@ public struct HubMetrics: Sendable {
         Gauge(label: "hub_connected_bots", dimensions: [("door", door)], factory: factory).record(count)
     }
 
+    /// How many chat clients (web pages) hold a connection open on `door`.
+    public func connectedClients(door: String, count: Int) {
+        Gauge(label: "hub_connected_clients", dimensions: [("door", door)], factory: factory).record(count)
+    }
+
     /// A cache operation went to the in-process fallback because Redis failed.
     public func cacheFallback(operation: String) {
         Counter(label: "hub_cache_fallbacks_total", dimensions: [("operation", operation)], factory: factory).increment()

@@ -17,17 +17,37 @@ public enum ReplyPart: Sendable, Hashable {
 /// What the engine answers, for any door to render in its own way.
 ///
 /// The parts come in order; a door that splits messages puts the leading ``ReplyPart/quote(_:)`` and
-/// ``ReplyPart/mention(_:)`` on its first message.
+/// ``ReplyPart/mention(_:)`` on its first message. Chat doors show every kind as a message; doors
+/// with a structured protocol (the web chat) show ``Kind/notice`` and ``Kind/failure`` as errors.
 public struct Reply: Sendable, Hashable {
-    public var parts: [ReplyPart]
+    /// What a reply is.
+    public enum Kind: Sendable, Hashable {
+        /// The answer to the message (from the model or a command).
+        case answer
+        /// The message was not taken (busy, rate limited); the text says so.
+        case notice
+        /// The message was taken but could not be answered (every provider failed, none configured,
+        /// an internal error); the text apologises.
+        case failure
+    }
 
-    public init(parts: [ReplyPart]) {
+    public var parts: [ReplyPart]
+    public var kind: Kind
+    /// The model that wrote the answer, when one did.
+    public var model: String?
+    /// Token counts of the answer, when the provider reported them.
+    public var usage: TokenUsage?
+
+    public init(parts: [ReplyPart], kind: Kind = .answer, model: String? = nil, usage: TokenUsage? = nil) {
         self.parts = parts
+        self.kind = kind
+        self.model = model
+        self.usage = usage
     }
 
     /// A reply of plain text.
-    public static func text(_ text: String) -> Reply {
-        Reply(parts: [.text(text)])
+    public static func text(_ text: String, kind: Kind = .answer) -> Reply {
+        Reply(parts: [.text(text)], kind: kind)
     }
 
     /// The text parts joined.

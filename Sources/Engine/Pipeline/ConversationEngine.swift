@@ -25,7 +25,8 @@ public final class ConversationEngine: Sendable {
         /// The lane is full; the user got a short "busy" reply.
         case busy
         /// Over a rate limit; dropped (the first time in a period, with a short "slow down" reply).
-        case limited
+        /// The limit admits the user again after `retryAfter`.
+        case limited(retryAfter: Duration)
     }
 
     public let settings: EngineSettings
@@ -105,9 +106,10 @@ public final class ConversationEngine: Sendable {
                 "rate limited", metadata: ["hub.user": "\(event.scope.user)", "hub.retry_after": "\(verdict.retryAfter)"])
             if verdict.shouldNotify {
                 let seconds = max(1, Int((Double(verdict.retryAfter.milliseconds) / 1000).rounded(.up)))
-                await notify(.text("You're sending messages too fast. Please wait \(seconds) s and try again."), for: event, sink: sink)
+                await notify(
+                    .text("You're sending messages too fast. Please wait \(seconds) s and try again.", kind: .notice), for: event, sink: sink)
             }
-            return .limited
+            return .limited(retryAfter: verdict.retryAfter)
         }
         let accepted = lane.submit { [self] in
             await self.process(event, decision: decision, sink: sink)
@@ -115,7 +117,7 @@ public final class ConversationEngine: Sendable {
         if accepted { return .accepted }
         metrics.laneRefused(lane: lane.name)
         logger.warning("lane full, event refused", metadata: ["hub.lane": "\(lane.name)", "hub.event": "\(event.id)"])
-        await notify(.text("I'm busy right now, please try again in a moment."), for: event, sink: sink)
+        await notify(.text("I'm busy right now, please try again in a moment.", kind: .notice), for: event, sink: sink)
         return .busy
     }
 
@@ -123,7 +125,7 @@ public final class ConversationEngine: Sendable {
     /// waiting for ``submit(_:sink:)`` and may be the one that must read the bot's answer to the
     /// send action. Best effort: when the notice lane is full the notice is dropped.
     private func notify(_ reply: Reply, for event: ConversationEvent, sink: any ReplySink) async {
-        let decorated = decorate(reply, for: event)
+        let decorated = decorate(reply, for: event, sink: sink)
         guard let noticeLane else {
             await deliver(decorated, for: event, sink: sink)
             return
@@ -137,7 +139,7 @@ public final class ConversationEngine: Sendable {
     private func rateLimit(_ event: ConversationEvent) async -> RateLimitVerdict? {
         let platform = event.platform.rawValue
         var rules = [RateLimitRule]()
-        if let rate = settings.rateLimitPerUser {
+        if let rate = settings.rateLimitPerUser(on: event.platform) {
             rules.append(RateLimitRule(key: "rate:user:\(platform):\(event.scope.user)", count: rate.count, period: rate.period))
         }
         if let group = event.scope.group, let rate = settings.rateLimitPerGroup {
@@ -145,6 +147,12 @@ public final class ConversationEngine: Sendable {
         }
         guard !rules.isEmpty else { return nil }
         return try? await cache.admit(rules, noticeKey: "notice:\(platform):\(event.scope.user)")
+    }
+
+    /// The session `key`'s settings and its most recent `limit` messages (oldest first), for doors
+    /// that show the conversation so far.
+    public func session(_ key: SessionKey, limit: Int) async throws -> SessionSnapshot {
+        try await store.snapshot(key, limit: limit)
     }
 
     // MARK: Turn
@@ -162,24 +170,26 @@ public final class ConversationEngine: Sendable {
                 reply = try await run(command, key: key)
                 _ = try await store.recordInbound(event.id, at: event.receivedAt)
             case .chat(let text):
-                reply = try await chat(text, event: event, key: key, logger: logger)
+                reply = try await chat(text, event: event, key: key, sink: sink, logger: logger)
             case .ignore:
                 return
             }
         } catch {
             logger.error("turn failed", metadata: ["error": "\(error)"])
-            reply = .text("Sorry, something went wrong on my side. Please try again.")
+            reply = .text("Sorry, something went wrong on my side. Please try again.", kind: .failure)
         }
-        await deliver(decorate(reply, for: event), for: event, sink: sink, logger: logger)
+        await deliver(decorate(reply, for: event, sink: sink), for: event, sink: sink, logger: logger)
     }
 
-    private func chat(_ text: String, event: ConversationEvent, key: SessionKey, logger: Logger) async throws -> Reply {
+    private func chat(_ text: String, event: ConversationEvent, key: SessionKey, sink: any ReplySink, logger: Logger) async throws -> Reply {
         if text.isEmpty {
             return .text("Hi! Ask me anything, or send \(settings.policy.prefixes.first ?? "/")help for commands.")
         }
         let snapshot = try await store.snapshot(key, limit: settings.history.maxTurns * 2)
         guard !models.isEmpty, let model = snapshot.settings.model ?? models.defaultModel else {
-            return .text("No LLM provider is configured on this hub yet, so I cannot answer. (Operator: set OPENAI_BASE_URL and OPENAI_API_KEY, or add llm.providers to hub.yaml.)")
+            return .text(
+                "No LLM provider is configured on this hub yet, so I cannot answer. (Operator: set OPENAI_BASE_URL and OPENAI_API_KEY, or add llm.providers to hub.yaml.)",
+                kind: .failure)
         }
         let userText = key.user == nil && event.scope.group != nil ? "\(event.sender.name.isEmpty ? event.sender.id : event.sender.name): \(text)" : text
         var messages = [ChatMessage(role: .system, content: snapshot.settings.persona ?? settings.persona)]
@@ -194,15 +204,23 @@ public final class ConversationEngine: Sendable {
             completion = cached
         } else {
             do {
-                // The router tries every route it may (retries, fallbacks) before giving up.
-                let routed = try await router.complete(request)
+                // The router tries every route it may (retries, fallbacks) before giving up. A door
+                // that shows progress gets the text as it is written.
+                let routed: ChatRouter.Routed
+                if let streaming = sink as? any StreamingReplySink {
+                    routed = try await router.stream(request) { _, delta in
+                        if case .content(let piece) = delta, !piece.isEmpty { await streaming.deliverDelta(piece, answering: event) }
+                    }
+                } else {
+                    routed = try await router.complete(request)
+                }
                 metrics.llmRequest(provider: routed.provider, model: routed.model, outcome: "ok", duration: ContinuousClock.now - started)
                 completion = routed.completion
             } catch {
                 let kind = (error as? ChatProviderError)?.kind.rawValue ?? "error"
                 metrics.llmRequest(provider: "router", model: model, outcome: kind, duration: ContinuousClock.now - started)
                 logger.warning("LLM request failed on every route", metadata: ["hub.model": "\(model)", "error": "\(error)"])
-                return .text("Sorry, I couldn't get an answer right now. Please try again in a moment.")
+                return .text("Sorry, I couldn't get an answer right now. Please try again in a moment.", kind: .failure)
             }
             if let responseCache {
                 metrics.responseCache("miss")
@@ -213,7 +231,8 @@ public final class ConversationEngine: Sendable {
         try await store.append(
             [StoredMessage(role: .user, content: userText, createdAt: event.receivedAt), StoredMessage(role: .assistant, content: answer)],
             to: key, inboundKey: (event.id, event.receivedAt))
-        return .text(answer.isEmpty ? "(the model returned an empty answer)" : answer)
+        return Reply(
+            parts: [.text(answer.isEmpty ? "(the model returned an empty answer)" : answer)], model: completion.model, usage: completion.usage)
     }
 
     private func run(_ command: ChatCommand, key: SessionKey) async throws -> Reply {
@@ -266,21 +285,25 @@ public final class ConversationEngine: Sendable {
 
     // MARK: Delivery
 
-    /// Puts the quote and mention in front of a group reply and splits long text.
-    func decorate(_ reply: Reply, for event: ConversationEvent) -> Reply {
+    /// Puts the quote and mention in front of a group reply and splits long text (except for doors
+    /// that stream, which take an answer whole).
+    func decorate(_ reply: Reply, for event: ConversationEvent, sink: any ReplySink) -> Reply {
+        let splits = !(sink is any StreamingReplySink)
         var parts = [ReplyPart]()
         if event.scope.group != nil {
             if let id = event.platformMessageID { parts.append(.quote(id)) }
             parts.append(.mention(event.sender.id))
         }
         for part in reply.parts {
-            if case .text(let text) = part {
+            if case .text(let text) = part, splits {
                 parts += TextSplitter.split(text, limit: settings.maxReplyLength).map(ReplyPart.text)
             } else {
                 parts.append(part)
             }
         }
-        return Reply(parts: parts)
+        var decorated = reply
+        decorated.parts = parts
+        return decorated
     }
 
     private func deliver(_ reply: Reply, for event: ConversationEvent, sink: any ReplySink, logger: Logger? = nil) async {

@@ -17,12 +17,17 @@ public struct EngineSettings: Sendable {
     /// Messages to the bot allowed per user (across bots and groups) and per group; nil: no limit.
     public var rateLimitPerUser: Rate?
     public var rateLimitPerGroup: Rate?
+    /// Per-user limits for the users of one platform (the web chat's per-client limit), replacing
+    /// ``rateLimitPerUser`` there; a nil value turns the limit off for that platform.
+    public var rateLimitPerUserByPlatform: [Platform: Rate?]
 
     public init(
         policy: ChatPolicy = ChatPolicy(), sessionScope: SessionKey.SessionScope = .perUser, history: HistoryLimits = HistoryLimits(),
         persona: String = "You are a helpful assistant.", maxReplyLength: Int = 3000, dedupeWindow: Double = 300,
-        dedupeCapacity: Int = 4096, maxPersonaLength: Int = 2000, rateLimitPerUser: Rate? = nil, rateLimitPerGroup: Rate? = nil
+        dedupeCapacity: Int = 4096, maxPersonaLength: Int = 2000, rateLimitPerUser: Rate? = nil, rateLimitPerGroup: Rate? = nil,
+        rateLimitPerUserByPlatform: [Platform: Rate?] = [:]
     ) {
+        self.rateLimitPerUserByPlatform = rateLimitPerUserByPlatform
         self.policy = policy
         self.sessionScope = sessionScope
         self.history = history
@@ -33,5 +38,11 @@ public struct EngineSettings: Sendable {
         self.maxPersonaLength = maxPersonaLength
         self.rateLimitPerUser = rateLimitPerUser
         self.rateLimitPerGroup = rateLimitPerGroup
+    }
+
+    /// The per-user limit that applies on `platform`.
+    public func rateLimitPerUser(on platform: Platform) -> Rate? {
+        if let override = rateLimitPerUserByPlatform[platform] { return override }
+        return rateLimitPerUser
     }
 }

@@ -22,6 +22,7 @@ struct HubConfiguration: Sendable, Codable, Equatable, ConfigurationSection {
     var admin = AdminSettings()
     var gateway = GatewaySettings()
     var onebot = OneBotSettings()
+    var web = WebSettings()
     var chat = ChatSettings()
     var llm = LLMSettings()
     var tts = TTSSettings()
@@ -30,7 +31,7 @@ struct HubConfiguration: Sendable, Codable, Equatable, ConfigurationSection {
     var lanes = LaneSettings()
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case server, storage, redis, admin, gateway, onebot, chat, llm, tts, stt, image, lanes
+        case server, storage, redis, admin, gateway, onebot, web, chat, llm, tts, stt, image, lanes
     }
 }
 
@@ -43,6 +44,7 @@ extension HubConfiguration {
         admin = try container.decode(.admin, default: AdminSettings())
         gateway = try container.decode(.gateway, default: GatewaySettings())
         onebot = try container.decode(.onebot, default: OneBotSettings())
+        web = try container.decode(.web, default: WebSettings())
         chat = try container.decode(.chat, default: ChatSettings())
         llm = try container.decode(.llm, default: LLMSettings())
         tts = try container.decode(.tts, default: TTSSettings())
@@ -105,6 +107,7 @@ extension HubConfiguration {
         storage.validate(into: &validator)
         redis.validate(into: &validator)
         onebot.validate(into: &validator)
+        web.validate(into: &validator)
         chat.validate(into: &validator)
         llm.validate(into: &validator)
         tts.validate(into: &validator)

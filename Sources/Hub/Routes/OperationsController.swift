@@ -4,13 +4,16 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// `/health`, `/ready` and `/metrics`.
+/// `/health`, `/api/health`, `/ready` and `/metrics`.
 struct OperationsController: Sendable {
     let components: HubComponents
 
     func addRoutes(to router: Router<HubRequestContext>) {
         router.get("/health") { _, _ in
             Self.json(.ok, ["status": "ok"])
+        }
+        router.get("/api/health") { _, _ in
+            await health()
         }
         router.get("/ready") { _, _ in
             // Redis is optional: the hub answers without it, so it never makes the hub unready.
@@ -41,6 +44,43 @@ struct OperationsController: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
+    }
+
+    /// `/api/health` in the seed's shape: an overall `status` (`healthy`, `degraded` or `unhealthy`;
+    /// 503 when unhealthy), a `timestamp`, one status word per service and a line on each in `details`.
+    /// Chat needs storage and an LLM route; the cache degrades to in process; speech is reported but
+    /// does not decide the overall status.
+    private func health() async -> Response {
+        var services = [String: JSONValue]()
+        var details = [String: JSONValue]()
+        func report(_ service: String, _ status: String, _ detail: String) {
+            services[service] = .string(status)
+            details[service] = .string(detail)
+        }
+        let storage = await components.store.isHealthy()
+        report("storage", storage ? "healthy" : "unhealthy", storage ? "SQLite \(components.configuration.storage.sqlitePath)" : "SQLite cannot be read")
+        let routes = components.router.health
+        let usable = routes.filter { !$0.disabled && $0.breaker != "open" }.count
+        switch (routes.count, usable) {
+        case (0, _): report("llm", "unhealthy", "no LLM provider configured")
+        case (_, 0): report("llm", "unhealthy", "every route is out of rotation or has its breaker open")
+        case (let all, let up) where up < all: report("llm", "degraded", "\(up) of \(all) routes usable")
+        case (let all, _): report("llm", "healthy", "\(all) route\(all == 1 ? "" : "s") usable")
+        }
+        switch components.redis {
+        case nil: report("cache", "healthy", "in process")
+        case let redis? where redis.isUp: report("cache", "healthy", "Redis")
+        case let redis?: report("cache", "degraded", "Redis down, using the in-process fallback (\(redis.lastError))")
+        }
+        report("tts", "unavailable", "speech synthesis is not part of this build yet")
+        report("stt", "unavailable", "speech recognition is not part of this build yet")
+        let essential = [services["storage"], services["llm"], services["cache"]].compactMap { $0?.stringValue }
+        let status = essential.contains("unhealthy") ? "unhealthy" : essential.contains("degraded") ? "degraded" : "healthy"
+        let body: JSONValue = [
+            "status": .string(status), "timestamp": .string(Date().formatted(.iso8601)), "services": .object(services),
+            "details": .object(details),
+        ]
+        return Self.json(status == "unhealthy" ? .serviceUnavailable : .ok, body)
     }
 
     static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {

@@ -9,7 +9,8 @@ import Synchronization
 
 /// An OpenAI-compatible upstream on loopback that the tests control: it answers
 /// `echo: <last user message>`, records every request, and misbehaves when the message asks it to
-/// ("slow" waits, "fail" answers 500).
+/// ("slow" waits, "fail" answers 500; streamed, "slowly" sends word by word and "break" drops the
+/// connection halfway through).
 final class FakeUpstream: Sendable {
     struct Recorded: Sendable {
         let model: String
@@ -19,10 +20,14 @@ final class FakeUpstream: Sendable {
 
     private let recorded = Mutex([Recorded]())
     let slowDelay: Duration
+    let streamPause: Duration
 
-    init(slowDelay: Duration = .milliseconds(1500)) {
+    init(slowDelay: Duration = .milliseconds(1500), streamPause: Duration = .milliseconds(120)) {
         self.slowDelay = slowDelay
+        self.streamPause = streamPause
     }
+
+    private struct StreamBroken: Error {}
 
     var requests: [Recorded] { recorded.withLock { $0 } }
 
@@ -43,6 +48,27 @@ final class FakeUpstream: Sendable {
             if last.contains("slow") { try await Task.sleep(for: self.slowDelay) }
             if last.contains("fail") {
                 return Self.json(.internalServerError, ["error": ["message": "upstream exploded", "type": "server_error"]])
+            }
+            if json["stream"]?.boolValue == true, last.contains("slowly") || last.contains("break") {
+                // The answer word by word, `streamPause` apart; "break" drops the connection halfway.
+                let words = "echo: \(last)".split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+                let breaks = last.contains("break")
+                let pause = self.streamPause
+                return Response(
+                    status: .ok, headers: [.contentType: "text/event-stream"],
+                    body: ResponseBody { writer in
+                        for (index, word) in words.enumerated() {
+                            if breaks, index == words.count / 2 { throw StreamBroken() }
+                            let piece: JSONValue = [
+                                "choices": [["index": 0, "delta": ["content": .string(index == 0 ? word : " " + word)], "finish_reason": .null]]
+                            ]
+                            try await writer.write(ByteBuffer(string: "data: \(piece.compactJSON)\n\n"))
+                            try await Task.sleep(for: pause)
+                        }
+                        let finish: JSONValue = ["choices": [["index": 0, "delta": [:], "finish_reason": "stop"]]]
+                        try await writer.write(ByteBuffer(string: "data: \(finish.compactJSON)\n\ndata: [DONE]\n\n"))
+                        try await writer.finish(nil)
+                    })
             }
             if json["stream"]?.boolValue == true {
                 // Streamed as OpenAI does: role, the answer in two pieces, finish, usage, [DONE].

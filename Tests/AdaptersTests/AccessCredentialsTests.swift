@@ -22,32 +22,32 @@ private let secret = "hmac-key-42"
     @Test func correctSignatureOfTheRawBytesPasses() {
         let header = "sha1=" + hmacHex(body, secret: secret)
         #expect(header.count == 45)
-        #expect(OneBotCredentials.checkSignature(header, body: body, secret: secret) == .ok)
-        #expect(OneBotCredentials.checkSignature(header, body: body[...], secret: secret) == .ok)
+        #expect(AccessCredentials.checkSignature(header, body: body, secret: secret) == .ok)
+        #expect(AccessCredentials.checkSignature(header, body: body[...], secret: secret) == .ok)
     }
 
     @Test func uppercaseHexPasses() {
         let header = "sha1=" + hmacHex(body, secret: secret).uppercased()
-        #expect(OneBotCredentials.checkSignature(header, body: body, secret: secret) == .ok)
+        #expect(AccessCredentials.checkSignature(header, body: body, secret: secret) == .ok)
     }
 
     @Test func surroundingSpacesAreTolerated() {
         let header = "  sha1=" + hmacHex(body, secret: secret) + " "
-        #expect(OneBotCredentials.checkSignature(header, body: body, secret: secret) == .ok)
+        #expect(AccessCredentials.checkSignature(header, body: body, secret: secret) == .ok)
     }
 
     @Test func emptyBodyIsSignedToo() {
         let header = "sha1=" + hmacHex([], secret: secret)
-        #expect(OneBotCredentials.checkSignature(header, body: [UInt8](), secret: secret) == .ok)
+        #expect(AccessCredentials.checkSignature(header, body: [UInt8](), secret: secret) == .ok)
     }
 
     @Test func theHubsOwnSignatureMatchesTheIndependentOne() {
-        #expect(OneBotCredentials.signature(body: body, secret: secret) == "sha1=" + hmacHex(body, secret: secret))
+        #expect(AccessCredentials.signature(body: body, secret: secret) == "sha1=" + hmacHex(body, secret: secret))
     }
 
     @Test(arguments: [nil, "", "   "] as [String?])
     func missingSignature(_ header: String?) {
-        #expect(OneBotCredentials.checkSignature(header, body: body, secret: secret) == .missing)
+        #expect(AccessCredentials.checkSignature(header, body: body, secret: secret) == .missing)
     }
 
     @Test func wrongSignatures() {
@@ -72,7 +72,7 @@ private let secret = "hmac-key-42"
             "sha1= " + right,
         ]
         for header in wrong where header != "sha1=" + right {
-            #expect(OneBotCredentials.checkSignature(header, body: body, secret: secret) == .wrong, "\(header)")
+            #expect(AccessCredentials.checkSignature(header, body: body, secret: secret) == .wrong, "\(header)")
         }
     }
 
@@ -89,7 +89,7 @@ private let secret = "hmac-key-42"
         #expect(try JSONValue(parsing: sorted) == original)
         for variant in [escaped, sorted, pretty, body + [0x0A]] {
             #expect(variant != body)
-            #expect(OneBotCredentials.checkSignature(header, body: variant, secret: secret) == .wrong)
+            #expect(AccessCredentials.checkSignature(header, body: variant, secret: secret) == .wrong)
         }
     }
 
@@ -97,7 +97,7 @@ private let secret = "hmac-key-42"
         var tampered = body
         tampered[tampered.count - 3] ^= 0x01
         let header = "sha1=" + hmacHex(body, secret: secret)
-        #expect(OneBotCredentials.checkSignature(header, body: tampered, secret: secret) == .wrong)
+        #expect(AccessCredentials.checkSignature(header, body: tampered, secret: secret) == .wrong)
     }
 }
 
@@ -118,12 +118,12 @@ private let secret = "hmac-key-42"
         ("access_token=100%", "100%"),
     ] as [(String, String?)])
     func percentDecoding(query: String, expected: String?) {
-        #expect(OneBotCredentials.queryValue("access_token", in: query) == expected)
+        #expect(AccessCredentials.queryValue("access_token", in: query) == expected)
     }
 
     @Test(arguments: [nil, "", "x_access_token=1", "access_tokens=1", "ACCESS_TOKEN=1", "token=1&other=2"] as [String?])
     func absentParameter(query: String?) {
-        #expect(OneBotCredentials.queryValue("access_token", in: query) == nil)
+        #expect(AccessCredentials.queryValue("access_token", in: query) == nil)
     }
 }
 
@@ -137,12 +137,12 @@ private let secret = "hmac-key-42"
     }
 
     @Test func tokenWithAPrefixOfTheExpectedOneIsWrong() {
-        #expect(OneBotCredentials.check(authorization: "Bearer s3c", query: nil, expected: "s3cret") == .wrong)
-        #expect(OneBotCredentials.check(authorization: "Bearer s3cret!", query: nil, expected: "s3cret") == .wrong)
-        #expect(OneBotCredentials.check(authorization: "Bearer s3cret", query: nil, expected: "s3cret") == .ok)
+        #expect(AccessCredentials.check(authorization: "Bearer s3c", query: nil, expected: "s3cret") == .wrong)
+        #expect(AccessCredentials.check(authorization: "Bearer s3cret!", query: nil, expected: "s3cret") == .wrong)
+        #expect(AccessCredentials.check(authorization: "Bearer s3cret", query: nil, expected: "s3cret") == .ok)
     }
 
     @Test func percentEncodedQueryTokenMatches() {
-        #expect(OneBotCredentials.check(authorization: nil, query: "access_token=p%40ss%2Bw0rd", expected: "p@ss+w0rd") == .ok)
+        #expect(AccessCredentials.check(authorization: nil, query: "access_token=p%40ss%2Bw0rd", expected: "p@ss+w0rd") == .ok)
     }
 }

@@ -3,8 +3,8 @@ import Crypto
 import Engine
 import Foundation
 
-/// Token and signature checks shared by the OneBot doors. Comparisons run in constant time.
-enum OneBotCredentials {
+/// Token and signature checks shared by the doors (OneBot, web chat). Comparisons run in constant time.
+enum AccessCredentials {
     enum Verdict: Equatable {
         case ok, missing, wrong
     }
@@ -19,7 +19,7 @@ enum OneBotCredentials {
             if let space = trimmed.firstIndex(where: { $0 == " " || $0 == "\t" }) {
                 let scheme = trimmed[..<space].lowercased()
                 let token = String(trimmed[space...]).trimmingCharacters(in: " \t")
-                // Another scheme (Basic, Digest) carries no OneBot token: it can only be wrong.
+                // Another scheme (Basic, Digest) carries no access token: it can only be wrong.
                 presented = scheme == "bearer" || scheme == "token" ? token : "\u{0}"
             } else if trimmed.lowercased() != "bearer", trimmed.lowercased() != "token" {
                 presented = trimmed

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+import Engine
+import HTTPTypes
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+
+extension WebChatDoor {
+    var handshake: WebChatHandshake {
+        WebChatHandshake(accessToken: settings.accessToken, allowedOrigins: settings.allowedOrigins)
+    }
+
+    /// The verdict on a WebSocket upgrade to `path` (query included): the client id to serve, a
+    /// refusal, or nil when no chat WebSocket lives there. `host` is the request's Host.
+    public func webSocketHandshake(path: String, host: String?, headers: HTTPFields) -> Result<String, WebChatHandshake.Rejected>? {
+        guard let named = WebChatHandshake.clientID(inPath: path) else { return nil }
+        guard case .success(let clientID) = named else { return named }
+        let query = path.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init)
+        let checks = handshake
+        if let refusal = checks.checkToken(authorization: headers[.authorization], query: query) ?? checks.checkOrigin(headers[.origin], host: host) {
+            return .failure(refusal)
+        }
+        guard connections.load(ordering: .relaxed) < settings.maxConnections else {
+            return .failure(.init(status: .serviceUnavailable, message: "too many chat connections; try again later"))
+        }
+        return .success(clientID)
+    }
+
+    /// Largest inbound WebSocket message: a message of `maxMessageBytes` with every character
+    /// escaped, plus room for the rest of the frame. Larger messages close the connection (1009).
+    /// (The server's frame decoder, shared by every door, stops anything beyond
+    /// `onebot.max_frame_bytes` before it is assembled.)
+    var maxFrameBytes: Int { settings.maxMessageBytes * 6 + 1024 }
+
+    /// Runs one chat connection until it ends: sends the history, then reads messages and writes
+    /// answers. Replies still being written when the client leaves are finished and remembered.
+    public func serve(clientID: String, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        var logger = self.logger
+        logger[metadataKey: "hub.client"] = "\(clientID)"
+        let queue = BoundedQueue<WebChatOutbound>(capacity: settings.outboundQueue)
+        let sink = WebChatReplySink(queue: queue)
+        metrics.connectedClients(door: "web", count: connections.wrappingAdd(1, ordering: .relaxed).newValue)
+        logger.debug("web client connected")
+        defer {
+            queue.close()
+            metrics.connectedClients(door: "web", count: connections.wrappingSubtract(1, ordering: .relaxed).newValue)
+            logger.debug("web client disconnected")
+        }
+        do {
+            sink.send(try await history(clientID: clientID))
+        } catch {
+            logger.error("history could not be read", metadata: ["error": "\(error)"])
+            sink.send(.error(id: nil, message: "The conversation history could not be loaded."))
+        }
+        let connectionLogger = logger
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await self.readMessages(inbound, clientID: clientID, sink: sink, logger: connectionLogger)
+            }
+            group.addTask {
+                while let item = await queue.next() {
+                    switch item {
+                    case .frame(let frame):
+                        try await outbound.write(.text(frame.json))
+                    case .close(let code, let reason):
+                        try await outbound.close(WebSocketErrorCode(codeNumber: Int(code)), reason: reason)
+                        return
+                    }
+                }
+                if sink.hasOverflowed {
+                    connectionLogger.warning("web client too slow to read its answers; closing")
+                    try await outbound.close(.policyViolation, reason: "client too slow")
+                }
+            }
+            // Either side ending ends the connection.
+            _ = try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func readMessages(_ inbound: WebSocketInboundStream, clientID: String, sink: WebChatReplySink, logger: Logger) async throws {
+        for try await message in inbound.messages(maxSize: maxFrameBytes) {
+            if case .text(let text) = message, text.utf8.count > maxFrameBytes {
+                metrics.malformedInput(door: "web", reason: "oversize_frame")
+                logger.warning("web frame too large; closing", metadata: ["hub.bytes": "\(text.utf8.count)"])
+                sink.close(code: 1009, reason: "message too large")
+                return
+            }
+            guard case .text(let text) = message else {
+                metrics.malformedInput(door: "web", reason: "binary_frame")
+                sink.send(.error(id: nil, message: "binary frames are not supported; send JSON text frames"))
+                continue
+            }
+            let inbound: WebChatInbound
+            do {
+                inbound = try WebChatInbound(frame: text, maxBytes: settings.maxMessageBytes, makeID: makeMessageID)
+            } catch {
+                metrics.malformedInput(door: "web", reason: "invalid_frame")
+                logger.info("web frame refused", metadata: ["hub.reason": "\(error.message)"])
+                sink.send(.error(id: error.id, message: error.message))
+                continue
+            }
+            let admission = await submit(inbound, clientID: clientID, sink: sink)
+            if let refusal = Self.refusal(admission) {
+                sink.send(.error(id: inbound.id, message: refusal))
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+import Engine
+import Foundation
+import Logging
+import Synchronization
+
+/// The web chat door: a chat WebSocket per browser tab (`/ws/chat/{client_id}`) and a REST/SSE
+/// endpoint (`POST /api/v1/chat`), both feeding the one ``ConversationEngine``.
+///
+/// A client is a `client_id` the page keeps in localStorage; its conversation is the private
+/// session `web:<botID>:u<client_id>` in the same store as every other door's. Messages become
+/// ``ConversationEvent``s with platform `web`; answers stream back as ``WebChatFrame``s.
+///
+/// ```swift
+/// let door = WebChatDoor(settings: .init(accessToken: "t"), engine: engine, metrics: metrics, logger: logger)
+/// door.addRoutes(to: router)            // POST /api/v1/chat, GET /api/v1/chat/models
+/// door.webSocketHandshake(path:headers:) // for the server's upgrade decision
+/// ```
+public final class WebChatDoor: Sendable {
+    /// The client closed the connection before its answer could be sent.
+    struct ClientGone: Error {}
+
+    public let settings: WebChatDoorSettings
+    let engine: ConversationEngine
+    let metrics: HubMetrics
+    let logger: Logger
+    /// Chat WebSocket connections open now.
+    let connections = Atomic<Int>(0)
+    private let sequence = Atomic<UInt64>(0)
+    private let instance = UInt64.random(in: 0..<(1 << 32))
+
+    public init(settings: WebChatDoorSettings, engine: ConversationEngine, metrics: HubMetrics = .disabled, logger: Logger) {
+        self.settings = settings
+        self.engine = engine
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Client ids are 1 to 64 letters, digits, `-` and `_`.
+    public static func isValidClientID(_ id: some StringProtocol) -> Bool {
+        (1...64).contains(id.utf8.count)
+            && id.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                    UInt8(ascii: "-"), UInt8(ascii: "_"):
+                    return true
+                default:
+                    return false
+                }
+            }
+    }
+
+    /// The session of a client.
+    public func sessionKey(clientID: String) -> SessionKey {
+        SessionKey(platform: .web, botID: settings.botID, group: nil, user: clientID)
+    }
+
+    /// A message id for a client that sent none.
+    func makeMessageID() -> String {
+        "hub-\(String(instance, radix: 36))-\(sequence.wrappingAdd(1, ordering: .relaxed).newValue)"
+    }
+
+    /// Hands a client's message to the engine; the answer goes to `sink`.
+    func submit(_ message: WebChatInbound, clientID: String, sink: WebChatReplySink) async -> ConversationEngine.Admission {
+        metrics.eventReceived(door: "web", type: "message")
+        let event = ConversationEvent(
+            id: "web:\(settings.botID):\(clientID):\(message.id)", platform: .web, botID: settings.botID, scope: .private(user: clientID),
+            sender: Sender(id: clientID), content: [.text(message.text)], platformMessageID: message.id)
+        let admission = await engine.submit(event, sink: sink)
+        if case .accepted = admission {} else {
+            logger.info("web message not taken", metadata: ["hub.client": "\(clientID)", "hub.admission": "\(admission)"])
+        }
+        return admission
+    }
+
+    /// The `history` frame for a client: its recent messages, its model and the models on offer.
+    func history(clientID: String) async throws -> WebChatFrame {
+        let snapshot = try await engine.session(sessionKey(clientID: clientID), limit: settings.historyMessages)
+        return .history(
+            messages: snapshot.history.filter { $0.role != .system }, model: snapshot.settings.model, models: engine.models.available)
+    }
+
+    /// What a client is told when its message was not taken.
+    static func refusal(_ admission: ConversationEngine.Admission) -> String? {
+        switch admission {
+        case .accepted: return nil
+        case .duplicate: return "This message id was used before; the message was not sent again."
+        case .ignored: return "The message was not for the bot."
+        case .busy: return "I'm busy right now, please try again in a moment."
+        case .limited(let retryAfter):
+            return "You're sending messages too fast. Please wait \(retryAfterSeconds(retryAfter)) s and try again."
+        }
+    }
+
+    /// Whole seconds to wait, at least 1.
+    static func retryAfterSeconds(_ duration: Duration) -> Int {
+        max(1, Int((Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18).rounded(.up)))
+    }
+}
