@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
+import AsyncHTTPClient
 import Engine
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import NIOHTTP1
 import Testing
 
 @testable import Hub
@@ -141,6 +143,62 @@ struct OpenAIGatewayTests {
             ) { ($0.status, try JSONValue(parsing: $0.body.readableBytesView)) }
             #expect(missing.0 == .badRequest)
             #expect(missing.1["error"]?["param"] == "prompt")
+        }
+    }
+
+    @Test func aGeneratedStreamThatFailsBeforeAnyTextGetsAnErrorStatus() async throws {
+        try await withGateway { client in
+            let (status, headers, text) = try await client.execute(
+                uri: "/api/v1/llm/generate", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"prompt":"please fail","stream":true}"#)
+            ) { ($0.status, $0.headers, String(buffer: $0.body)) }
+            #expect(status == .badGateway)
+            #expect(headers[.contentType]?.hasPrefix("application/json") == true)
+            #expect(try JSONValue(parsing: text)["error"]?["type"] == "api_error")
+        }
+    }
+
+    @Test func everyCandidateSaturatedIs429WithRetryAfter() async throws {
+        // One route, one call at a time: while a slow answer holds it, the next request waits its
+        // bounded time for a place, finds none anywhere, and is told when to come back.
+        try await FakeUpstream(slowDelay: .seconds(2)).run { base in
+            let yaml = """
+                server: { host: 127.0.0.1, port: 0 }
+                storage: { sqlite_path: "\(TestHub.databasePath())" }
+                llm:
+                  providers:
+                    - name: tight
+                      base_url: \(base)
+                      models: [ { name: only, max_concurrent: 1 } ]
+                      timeout: 5
+                  caching: { enabled: false }
+                """
+            let configuration = try HubConfiguration.parse(yaml: yaml, environment: [:])
+            try await TestHub.run(configuration) { port, _ in
+                // Separate connections, as separate clients would use.
+                func post(_ json: String) async throws -> (UInt, HTTPHeaders, String) {
+                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
+                    request.method = .POST
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    request.body = .bytes(ByteBuffer(string: json))
+                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                    return (response.status.code, response.headers, String(buffer: try await response.body.collect(upTo: 1 << 20)))
+                }
+                async let slow = post(#"{"model":"only","messages":[{"role":"user","content":"slow one"}]}"#)
+                try await Task.sleep(for: .milliseconds(300))
+                let (status, headers, text) = try await post(#"{"model":"only","messages":[{"role":"user","content":"me too"}]}"#)
+                #expect(status == 429)
+                #expect(Int(headers.first(name: "Retry-After") ?? "") ?? 0 >= 1)
+                let error = try JSONValue(parsing: text)["error"]
+                #expect(error?["type"] == "rate_limit_error")
+                #expect(error?["code"] == "rate_limit_exceeded")
+                // Streamed requests get the same verdict before any byte of a stream.
+                let (streamStatus, streamHeaders, _) = try await post(
+                    #"{"model":"only","stream":true,"messages":[{"role":"user","content":"me three"}]}"#)
+                #expect(streamStatus == 429)
+                #expect(streamHeaders.first(name: "Retry-After") != nil)
+                #expect(try await slow.0 == 200)
+            }
         }
     }
 

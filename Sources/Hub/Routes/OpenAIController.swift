@@ -86,30 +86,32 @@ struct OpenAIController: Sendable {
     }
 
     private func streamedText(_ parsed: Parsed) async -> Response {
-        let router = self.router
-        let request = parsed.request
-        let (events, sink) = AsyncThrowingStream.makeStream(of: JSONValue.self)
-        let producer = Task {
-            do {
-                let routed = try await router.stream(request) { _, delta in
-                    if case .content(let text) = delta, !text.isEmpty { sink.yield(["text": .string(text)]) }
-                }
-                var done: [String: JSONValue] = ["done": true, "model": .string(routed.model)]
-                if let usage = routed.completion.usage { done["usage"] = Self.usage(usage) }
-                sink.yield(.object(done))
-                sink.finish()
-            } catch {
-                sink.finish(throwing: error)
-            }
+        let stream: RoutedStream
+        do {
+            stream = try await RoutedStream.start(parsed.request, router: router)
+        } catch {
+            return Self.failure(error)
         }
         return Response(
             status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
                 func send(_ value: JSONValue) async throws { try await writer.write(Self.event(value)) }
+                var model = parsed.request.model
+                var usage: TokenUsage?
                 do {
-                    for try await event in events { try await send(event) }
+                    for try await (routeModel, delta) in stream.events {
+                        model = routeModel
+                        switch delta {
+                        case .content(let text) where !text.isEmpty: try await send(["text": .string(text)])
+                        case .usage(let reported): usage = reported
+                        case .content, .finish: break
+                        }
+                    }
+                    var done: [String: JSONValue] = ["done": true, "model": .string(model)]
+                    if let usage { done["usage"] = Self.usage(usage) }
+                    try await send(.object(done))
                 } catch {
-                    producer.cancel()
+                    stream.producer.cancel()
                     try? await send(Self.streamError(error))
                 }
                 try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
@@ -151,49 +153,35 @@ struct OpenAIController: Sendable {
     private func streamed(_ parsed: Parsed) async -> Response {
         let id = Self.newID()
         let created = Int64(Date().timeIntervalSince1970)
-        let (events, sink) = AsyncThrowingStream.makeStream(of: (String, ChatDelta).self)
-        // Says once whether the answer started (first delta) or failed on every route first.
-        let (started, startSignal) = AsyncStream.makeStream(of: Result<Void, any Error>.self)
         let router = self.router
         let request = parsed.request
         let responseCache = self.responseCache
+        let events: AsyncThrowingStream<(model: String, delta: ChatDelta), any Error>
         let producer: Task<Void, Never>?
         let cacheKey = responseCache.map { _ in ResponseCache.key(for: request) } ?? ""
         if let responseCache, let cached = await responseCache.lookup(cacheKey) {
             // A finished answer from the cache, replayed as a stream; no upstream call.
             let model = cached.model.isEmpty ? request.model : cached.model
+            let (replay, sink) = AsyncThrowingStream.makeStream(of: (model: String, delta: ChatDelta).self)
             sink.yield((model, .content(cached.content)))
             sink.yield((model, .finish(reason: cached.finishReason ?? "stop")))
             if let usage = cached.usage { sink.yield((model, .usage(usage))) }
             sink.finish()
-            startSignal.finish()
+            events = replay
             producer = nil
         } else {
-            // The router runs on while the response streams, so it cannot be a child of this handler.
-            producer = Task {
-                do {
-                    let routed = try await router.stream(request) { model, delta in
-                        startSignal.yield(.success(()))
-                        startSignal.finish()
-                        sink.yield((model, delta))
-                    }
-                    startSignal.yield(.success(()))
-                    startSignal.finish()
-                    // Only a stream that finished is cached; stored before [DONE] goes out, so a
-                    // client that asks again at once finds it.
+            do {
+                // Only a stream that finished is cached; stored before [DONE] goes out, so a client
+                // that asks again at once finds it.
+                let stream = try await RoutedStream.start(request, router: router) { routed in
                     if let responseCache, !routed.completion.content.isEmpty { await responseCache.store(routed.completion, under: cacheKey) }
-                    sink.finish()
-                } catch {
-                    startSignal.yield(.failure(error))
-                    startSignal.finish()
-                    sink.finish(throwing: error)
                 }
+                events = stream.events
+                producer = stream.producer
+            } catch {
+                // Every route failed before any text: a real error status.
+                return Self.failure(error)
             }
-        }
-        // Wait for the start, so that a turn that fails on every route gets a real error status.
-        for await outcome in started {
-            if case .failure(let error) = outcome { return Self.failure(error) }
-            break
         }
         let includeUsage = parsed.includeUsage
         return Response(
