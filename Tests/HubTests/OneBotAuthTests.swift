@@ -18,17 +18,9 @@ struct OneBotAuthTests {
         try await TestHub.run(configuration) { port, _ in try await body(port) }
     }
 
-    /// A WebSocket upgrade request with the given headers; returns the HTTP status.
+    /// A WebSocket upgrade request to a OneBot path; returns the HTTP status and body.
     func upgrade(port: Int, path: String = "/onebot/v11/ws", headers: [(String, String)]) async throws -> (UInt, String) {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
-        request.headers.add(name: "Connection", value: "Upgrade")
-        request.headers.add(name: "Upgrade", value: "websocket")
-        request.headers.add(name: "Sec-WebSocket-Version", value: "13")
-        request.headers.add(name: "Sec-WebSocket-Key", value: "dGhlIHNhbXBsZSBub25jZQ==")
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
-        let body = try await response.body.collect(upTo: 1 << 16)
-        return (response.status.code, String(buffer: body))
+        try await webSocketUpgrade(port: port, path: path, headers: headers)
     }
 
     @Test func reverseWebSocketHandshakeVerdicts() async throws {

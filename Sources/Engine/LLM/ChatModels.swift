@@ -21,15 +21,4 @@ public struct ChatModels: Sendable {
     /// Whether any provider is configured.
     public var isEmpty: Bool { providers.isEmpty }
 
-    /// The provider and model for a session that chose `model` (nil: the default).
-    public func resolve(_ model: String?) -> (provider: any ChatProvider, model: String)? {
-        let wanted = model ?? defaultModel
-        if let wanted, let provider = providers.first(where: { $0.models.contains(wanted) }) {
-            return (provider, wanted)
-        }
-        if let wanted, let provider = providers.first {
-            return (provider, wanted)
-        }
-        return nil
-    }
 }
