@@ -20,5 +20,4 @@ public struct ChatModels: Sendable {
 
     /// Whether any provider is configured.
     public var isEmpty: Bool { providers.isEmpty }
-
 }
