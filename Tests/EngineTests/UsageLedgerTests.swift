@@ -36,4 +36,16 @@ struct UsageLedgerTests {
         await ledger.flush()
         #expect(try await ledger.summary().first?.requests == 2)
     }
+
+    @Test func recordsQueuedAtShutdownAreWritten() async throws {
+        let database = try makeTemporaryDatabase()
+        defer { removeTemporaryDatabase(database) }
+        let ledger = UsageLedger(database: database, gathering: .seconds(5), logger: Logger(label: "test"))
+        let service = Task { try await ledger.run() }
+        for _ in 0..<16 { ledger.record(UsageRecord(provider: "p", model: "m", outcome: "ok", latency: .milliseconds(1))) }
+        try await Task.sleep(for: .milliseconds(100))  // the service is gathering the first batch
+        service.cancel()
+        try await service.value
+        #expect(try await ledger.summary().first?.requests == 16)
+    }
 }

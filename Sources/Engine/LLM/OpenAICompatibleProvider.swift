@@ -170,15 +170,7 @@ public struct OpenAICompatibleProvider: ChatProvider {
         until deadline: ContinuousClock.Instant, _ operation: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         let timeout = ChatProviderError.timeout("\(configuration.name): no complete answer within \(configuration.timeout)")
-        return try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await operation() }
-            group.addTask {
-                try await Task.sleep(until: deadline, clock: .continuous)
-                throw timeout
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
+        return try await withDeadline(deadline, expired: { timeout }, operation)
     }
 
     private func send(_ request: ChatRequest, stream: Bool, deadline: ContinuousClock.Instant) async throws -> HTTPClientResponse {

@@ -46,14 +46,16 @@ public struct UsageSummary: Sendable, Hashable {
 
 /// Every LLM attempt, written to SQLite off the hot path: ``record(_:)`` only queues (bounded;
 /// when full the record is dropped and counted), and ``run()`` (a `Service`) writes what is queued
-/// in batches, one transaction each.
+/// in batches, one transaction each, at most one per `gathering` interval.
 public final class UsageLedger: Service, Sendable {
     private let database: HubDatabase
     private let queue: BoundedQueue<UsageRecord>
+    private let gathering: Duration
     private let logger: Logger
 
-    public init(database: HubDatabase, capacity: Int = 65_536, logger: Logger) {
+    public init(database: HubDatabase, capacity: Int = 65_536, gathering: Duration = .milliseconds(100), logger: Logger) {
         self.database = database
+        self.gathering = gathering
         self.queue = BoundedQueue(capacity: capacity)
         self.logger = logger
     }
@@ -72,6 +74,8 @@ public final class UsageLedger: Service, Sendable {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while let first = await self.queue.next() {
+                // Gather for a moment: one transaction per 100 ms at most, however busy the hub.
+                try? await Task.sleep(for: self.gathering)
                 var batch = [first]
                 while batch.count < 512, self.queue.count > 0, let next = await self.queue.next() { batch.append(next) }
                 await self.write(batch)
@@ -92,21 +96,33 @@ public final class UsageLedger: Service, Sendable {
 
     private func write(_ batch: [UsageRecord]) async {
         do {
-            try await database.pool.write { db in
-                let insert = try db.cachedStatement(
-                    sql: """
-                        INSERT INTO usage (provider, model, outcome, prompt_tokens, completion_tokens, cost, latency_ms, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """)
-                for record in batch {
-                    try insert.execute(arguments: [
-                        record.provider, record.model, record.outcome, record.promptTokens, record.completionTokens, record.cost,
-                        Double(record.latency.nanoseconds) / 1e6, record.at.timeIntervalSince1970,
-                    ])
-                }
+            if Task.isCancelled {
+                // Shutting down: GRDB's async write refuses a cancelled task, and these records must
+                // not be lost, so they are written on this thread (a short transaction).
+                try writeOnThisThread(batch)
+            } else {
+                try await database.pool.write { db in try Self.insert(batch, into: db) }
             }
         } catch {
             logger.error("usage records not written", metadata: ["error": "\(error)", "hub.records": "\(batch.count)"])
+        }
+    }
+
+    private func writeOnThisThread(_ batch: [UsageRecord]) throws {
+        try database.pool.write { db in try Self.insert(batch, into: db) }
+    }
+
+    private static func insert(_ batch: [UsageRecord], into db: Database) throws {
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO usage (provider, model, outcome, prompt_tokens, completion_tokens, cost, latency_ms, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        for record in batch {
+            try insert.execute(arguments: [
+                record.provider, record.model, record.outcome, record.promptTokens, record.completionTokens, record.cost,
+                Double(record.latency.nanoseconds) / 1e6, record.at.timeIntervalSince1970,
+            ])
         }
     }
 

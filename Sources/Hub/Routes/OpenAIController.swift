@@ -345,7 +345,18 @@ struct OpenAIController: Sendable {
         ["prompt_tokens": .int(Int64(usage.promptTokens)), "completion_tokens": .int(Int64(usage.completionTokens)), "total_tokens": .int(Int64(usage.totalTokens))]
     }
 
+    /// `chatcmpl-` and 24 random letters and digits (8 from each of three random words, not one
+    /// system call per character).
     static func newID() -> String {
-        "chatcmpl-" + String((0..<24).map { _ in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".randomElement()! })
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
+        var bytes = Array("chatcmpl-".utf8)
+        for _ in 0..<3 {
+            var word = UInt64.random(in: .min ... .max)
+            for _ in 0..<8 {
+                bytes.append(alphabet[Int(word % 62)])
+                word /= 62
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -268,15 +268,7 @@ public final class ChatRouter: Sendable {
 
     /// Runs `body`, failing with a timeout when `deadline` passes first.
     static func within<T: Sendable>(_ deadline: ContinuousClock.Instant, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(until: deadline)
-                throw ChatProviderError.timeout("the turn's deadline passed")
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
+        try await withDeadline(deadline, expired: { ChatProviderError.timeout("the turn's deadline passed") }, body)
     }
 }
 
