@@ -22,6 +22,8 @@ test: test-deps
 bench: deps
 	Benchmarks/run.sh
 	Benchmarks/redis.sh
+	Benchmarks/web.sh
+	Benchmarks/gateway.sh
 
 clean:
 	rm -rf .build

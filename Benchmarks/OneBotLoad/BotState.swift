@@ -5,15 +5,19 @@ struct InFlight: Sendable {
     var sequence: Int
     /// Monotonic ns the event was sent (closed loop) or scheduled (open loop).
     var start: UInt64
+    /// A streamed answer: whether its first piece has arrived.
+    var answering = false
 }
 
-/// The bookkeeping of a ``SimulatedBot``, confined to its event loop.
+/// The bookkeeping of a ``LoadConnection``, confined to its event loop.
 ///
 /// Users are addressed by their bot-local index. Each user has a FIFO of events in flight:
-/// at most one in closed loop, possibly several in open loop. A reply is matched to the oldest
-/// event of its user, because a chat reply carries nothing that names the event it answers.
+/// at most one in closed loop, possibly several in open loop. A OneBot reply is matched to the
+/// oldest event of its user, because a chat reply carries nothing that names the event it
+/// answers; a web chat answer names its message, and an HTTP response is the oldest request on
+/// its connection.
 struct BotState: Sendable {
-    /// The WebSocket handshake succeeded.
+    /// The connection is open (WebSocket handshake done, TCP connected).
     var connected = false
     /// The connection has ended (or never opened); nothing more can be sent.
     var finished = false
@@ -71,17 +75,45 @@ struct BotState: Sendable {
         return issue(user: user, start: start)
     }
 
-    /// A message reply for `user` arrived at `now`. Completes the user's oldest event and
-    /// returns `true`, or counts the reply as unmatched and returns `false`.
-    mutating func completeReply(user: Int, now: UInt64) -> Bool {
-        guard !inFlight[user].isEmpty else {
+    /// A reply for `user` arrived at `now`: completes the event numbered `sequence`, or with
+    /// `nil` the user's oldest one (a OneBot reply names no event), and returns `true`; with no
+    /// such event in flight, counts the reply as unmatched and returns `false`.
+    mutating func completeReply(user: Int, sequence: Int? = nil, now: UInt64) -> Bool {
+        guard let event = take(user: user, sequence: sequence) else {
             stats.unmatched += 1
             return false
         }
-        let event = inFlight[user].removeFirst()
-        outstanding -= 1
         stats.noteReply(start: event.start, now: now)
         return true
+    }
+
+    /// The answer to an event was a refusal for `reason` (see ``completeReply(user:sequence:now:)``).
+    mutating func completeRefusal(user: Int, sequence: Int? = nil, reason: String, now: UInt64) -> Bool {
+        guard take(user: user, sequence: sequence) != nil else {
+            stats.unmatched += 1
+            return false
+        }
+        stats.noteRefusal(reason: reason, now: now)
+        return true
+    }
+
+    /// A piece of the streamed answer to event `sequence` of `user` arrived at `now`; the first
+    /// one is timed.
+    mutating func notePiece(user: Int, sequence: Int, now: UInt64) {
+        guard let position = inFlight[user].firstIndex(where: { $0.sequence == sequence }),
+              !inFlight[user][position].answering
+        else { return }
+        inFlight[user][position].answering = true
+        let start = inFlight[user][position].start
+        stats.firstPiece.record(microseconds: now > start ? (now - start) / 1_000 : 0)
+    }
+
+    /// Removes and returns event `sequence` (or the oldest) of `user`.
+    private mutating func take(user: Int, sequence: Int?) -> InFlight? {
+        let position = if let sequence { inFlight[user].firstIndex { $0.sequence == sequence } } else { inFlight[user].indices.first }
+        guard let position else { return nil }
+        outstanding -= 1
+        return inFlight[user].remove(at: position)
     }
 
     /// Times out every event older than `timeout` ns; returns the users that lost one.

@@ -1,18 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 
-/// A parsed `ws://host:port/path` URL. TLS (`wss://`) is not supported: the benchmark runs on
-/// loopback and TLS would measure the cipher rather than the hub.
-struct WebSocketEndpoint: Sendable, CustomStringConvertible {
+/// A parsed `ws://host:port/path` or `http://host:port/path` URL. TLS (`wss://`, `https://`) is
+/// not supported: the benchmark runs on loopback and TLS would measure the cipher rather than
+/// the hub.
+struct Endpoint: Sendable, CustomStringConvertible {
+    /// `ws` or `http`.
+    var scheme: String
     var host: String
     var port: Int
     /// Path plus query, starting with `/`.
     var path: String
 
-    init(url: String) throws {
-        guard url.hasPrefix("ws://") else {
-            throw LoadRunError.badURL(url, "only ws:// URLs are supported")
+    /// - Parameter scheme: the one scheme the caller speaks (`ws` or `http`).
+    init(url: String, scheme: String = "ws") throws {
+        let prefix = scheme + "://"
+        guard url.hasPrefix(prefix) else {
+            throw LoadRunError.badURL(url, "only \(prefix) URLs are supported")
         }
-        let rest = url.dropFirst("ws://".count)
+        self.scheme = scheme
+        let rest = url.dropFirst(prefix.count)
         let authority = rest.prefix { $0 != "/" && $0 != "?" }
         let path = rest.dropFirst(authority.count)
         self.path = path.isEmpty ? "/" : (path.hasPrefix("/") ? String(path) : "/" + path)
@@ -29,7 +35,7 @@ struct WebSocketEndpoint: Sendable, CustomStringConvertible {
             port = 80
         }
         guard !host.isEmpty, (1...65_535).contains(port) else {
-            throw LoadRunError.badURL(url, "expected ws://host:port/path")
+            throw LoadRunError.badURL(url, "expected \(prefix)host:port/path")
         }
     }
 
@@ -39,5 +45,5 @@ struct WebSocketEndpoint: Sendable, CustomStringConvertible {
         return port == 80 ? name : "\(name):\(port)"
     }
 
-    var description: String { "ws://\(hostHeader)\(path)" }
+    var description: String { "\(scheme)://\(hostHeader)\(path)" }
 }

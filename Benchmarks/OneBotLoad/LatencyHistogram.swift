@@ -4,8 +4,9 @@
 ///
 /// Values below 128 µs get one bucket each. Above that, every power of two is split into 64
 /// equal sub-buckets, so a reported percentile is within 1/64 (≈1.6 %) of the true sample.
-/// Recording is O(1) and allocation-free; histograms from several connections merge by
-/// adding counts. The exact minimum, maximum and sum are kept beside the buckets.
+/// Recording is O(1) and allocation-free after the first sample (the buckets are allocated then,
+/// so the many histograms of idle connections cost nothing); histograms from several connections
+/// merge by adding counts. The exact minimum, maximum and sum are kept beside the buckets.
 struct LatencyHistogram: Sendable {
     /// Sub-buckets per power of two (2^subBucketBits).
     private static let subBucketBits = 6
@@ -15,7 +16,8 @@ struct LatencyHistogram: Sendable {
     /// Enough buckets for any `UInt64`.
     private static let bucketCount = Int(linearLimit) + (64 - subBucketBits - 1) * subBucketCount
 
-    private var counts: [UInt64]
+    /// Empty until the first sample.
+    private var counts: [UInt64] = []
     /// Number of recorded samples.
     private(set) var count: UInt64 = 0
     /// Sum of all samples, in µs.
@@ -25,12 +27,11 @@ struct LatencyHistogram: Sendable {
     /// Largest sample, in µs.
     private(set) var max: UInt64 = 0
 
-    init() {
-        counts = [UInt64](repeating: 0, count: Self.bucketCount)
-    }
+    init() {}
 
     /// Records one sample.
     mutating func record(microseconds value: UInt64) {
+        allocateBuckets()
         counts[Self.bucketIndex(value)] += 1
         count += 1
         sum &+= value
@@ -41,6 +42,7 @@ struct LatencyHistogram: Sendable {
     /// Adds every sample of `other` to this histogram.
     mutating func merge(_ other: LatencyHistogram) {
         guard other.count > 0 else { return }
+        allocateBuckets()
         for index in counts.indices { counts[index] += other.counts[index] }
         count += other.count
         sum &+= other.sum
@@ -66,6 +68,10 @@ struct LatencyHistogram: Sendable {
             }
         }
         return max
+    }
+
+    private mutating func allocateBuckets() {
+        if counts.isEmpty { counts = [UInt64](repeating: 0, count: Self.bucketCount) }
     }
 
     /// Maps a value to its bucket.

@@ -14,8 +14,13 @@ struct PhaseStats: Sendable {
     var unmatched = 0
     /// Actions other than message replies (`get_login_info`, …), all answered.
     var otherActions = 0
+    /// Events answered with a refusal instead of a reply (a web `error` frame, a non-2xx HTTP
+    /// status), counted by reason.
+    var refusals: [String: Int] = [:]
     /// Reply latencies in µs.
     var latency = LatencyHistogram()
+    /// Streamed answers: latency to the first piece in µs.
+    var firstPiece = LatencyHistogram()
     /// Monotonic ns of the first send (scheduled time in open loop), if any.
     var firstStart: UInt64?
     /// Monotonic ns of the last completion (reply or timeout).
@@ -34,6 +39,15 @@ struct PhaseStats: Sendable {
         if now > lastCompletion { lastCompletion = now }
     }
 
+    /// Records a refusal for `reason` at `now`.
+    mutating func noteRefusal(reason: String, now: UInt64) {
+        refusals[reason, default: 0] += 1
+        if now > lastCompletion { lastCompletion = now }
+    }
+
+    /// All refusals.
+    var refused: Int { refusals.values.reduce(0, +) }
+
     /// Records a timed-out event.
     mutating func noteTimeout(now: UInt64) {
         timeouts += 1
@@ -48,7 +62,9 @@ struct PhaseStats: Sendable {
         errors += other.errors
         unmatched += other.unmatched
         otherActions += other.otherActions
+        refusals.merge(other.refusals, uniquingKeysWith: +)
         latency.merge(other.latency)
+        firstPiece.merge(other.firstPiece)
         if let start = other.firstStart, firstStart.map({ start < $0 }) ?? true { firstStart = start }
         lastCompletion = max(lastCompletion, other.lastCompletion)
     }

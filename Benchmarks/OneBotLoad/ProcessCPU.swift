@@ -22,4 +22,10 @@ enum ProcessCPU {
     static func ownSeconds() -> Double? {
         seconds(pid: getpid())
     }
+
+    /// The CPU time between two readings, if both were available.
+    static func spent(from start: Double?, to end: Double?) -> Double? {
+        guard let start, let end else { return nil }
+        return end - start
+    }
 }

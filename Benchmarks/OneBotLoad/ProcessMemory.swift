@@ -24,3 +24,28 @@ enum ProcessMemory {
         return nil
     }
 }
+
+/// The largest resident set of a process over a series of samples, taken at most every
+/// ``interval``.
+struct MemoryWatch: Sendable {
+    let pid: Int32?
+    private(set) var peakKiB: UInt64?
+    private var lastSample: UInt64 = 0
+
+    /// Period of sampling.
+    static let interval = 250 * Monotonic.millisecond
+
+    init(pid: Int32?) {
+        self.pid = pid
+    }
+
+    /// Reads the RSS if a sample is due (or `force`), keeping the maximum; returns the reading.
+    @discardableResult
+    mutating func sample(now: UInt64 = Monotonic.now(), force: Bool = false) -> UInt64? {
+        guard let pid, force || now - min(now, lastSample) >= Self.interval else { return nil }
+        lastSample = now
+        let rss = ProcessMemory.residentKiB(pid: pid)
+        if let rss { peakKiB = max(peakKiB ?? 0, rss) }
+        return rss
+    }
+}

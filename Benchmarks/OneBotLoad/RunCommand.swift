@@ -45,20 +45,13 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for all connections to open.")
     var connectTimeout = 10.0
 
-    @Option(name: .customLong("hub-pid"), help: "The hub's process id, to report its RSS (VmRSS) and CPU time.")
-    var hubPID: Int32?
-
     @Option(name: .customLong("self-id"), help: "X-Self-ID of the first bot; the others count up from it.")
     var selfID: Int64 = 3_847_290_000
 
     @Option(name: .customLong("user-id"), help: "QQ number of the first user; the others count up from it.")
     var userID: Int64 = 1_049_380_000
 
-    @Option(help: "Scenario name to show in the report.")
-    var label: String?
-
-    @Flag(help: "Also print the figures as one JSON line.")
-    var json = false
+    @OptionGroup var report: ReportOptions
 
     func validate() throws {
         guard bots >= 1 else { throw ValidationError("--bots must be at least 1") }
@@ -74,11 +67,13 @@ struct RunCommand: AsyncParsableCommand {
             timeout: Monotonic.nanoseconds(seconds: timeout),
             heartbeatInterval: Monotonic.nanoseconds(seconds: heartbeat),
             connectTimeout: Monotonic.nanoseconds(seconds: connectTimeout),
-            hubPID: hubPID, selfIDBase: selfID, userIDBase: userID, label: label
+            hubPID: report.hubPID, selfIDBase: selfID, userIDBase: userID, label: report.label
         )
-        let report = try await LoadRun(configuration: configuration).execute()
-        Console.out(report.text)
-        if json { Console.out(report.jsonLine) }
-        guard report.succeeded else { throw ExitCode.failure }
+        try report.emit(try await LoadRun(configuration: configuration) { index, eventLoop in
+            SimulatedClient(
+                index: index, dialect: OneBotDialect(index: index, configuration: configuration),
+                timeout: configuration.timeout, heartbeatInterval: configuration.heartbeatInterval, eventLoop: eventLoop
+            )
+        }.execute())
     }
 }
