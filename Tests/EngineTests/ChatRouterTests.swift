@@ -95,21 +95,32 @@ struct ChatRouterTests {
                     defer { tasks.cancelAll() }
                     var iterator = ports.makeAsyncIterator()
                     let port = try #require(await iterator.next())
-                    try await body(upstream) { name, model in
-                        ChatRoute(
-                            provider: OpenAICompatibleProvider(
-                                configuration: .init(
-                                    name: name, baseURL: "http://127.0.0.1:\(port)/\(name)/v1", apiKey: "k", models: [model], timeout: .seconds(2)),
-                                client: client, logger: Self.logger),
-                            model: model, retryAttempts: 0)
+                    let ran: Result<Void, any Error>
+                    do {
+                        try await body(upstream) { name, model in
+                            ChatRoute(
+                                provider: OpenAICompatibleProvider(
+                                    configuration: .init(
+                                        name: name, baseURL: "http://127.0.0.1:\(port)/\(name)/v1", apiKey: "k", models: [model],
+                                        timeout: .seconds(2)),
+                                    client: client, logger: Self.logger),
+                                model: model, retryAttempts: 0)
+                        }
+                        ran = .success(())
+                    } catch {
+                        ran = .failure(error)
                     }
+                    // The client's connections close before the server stops, so the server's
+                    // graceful shutdown never waits on a kept-alive connection.
+                    try await client.shutdown()
+                    try ran.get()
                 }
                 return .success(())
             } catch {
+                try? await client.shutdown()  // not shut down yet when the server failed to start
                 return .failure(error)
             }
         }()
-        try await client.shutdown()
         try outcome.get()
     }
 

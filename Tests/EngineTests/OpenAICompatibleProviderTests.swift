@@ -169,16 +169,21 @@ private struct ReaderGone: Error, Equatable {}
                 var iterator = ports.makeAsyncIterator()
                 let port = try #require(await iterator.next())
                 try #require(port > 0)
+                let ran: Result<T, any Error>
                 do {
-                    return .success(try await body(upstream, port, client))
+                    ran = .success(try await body(upstream, port, client))
                 } catch {
-                    return .failure(error)
+                    ran = .failure(error)
                 }
+                // The client's connections close before the server stops, so the server's graceful
+                // shutdown never waits on a kept-alive connection.
+                try await client.shutdown()
+                return ran
             }
         } catch {
+            try? await client.shutdown()  // not shut down yet when the server failed to start
             result = .failure(error)
         }
-        try await client.shutdown()
         return try result.get()
     }
 
