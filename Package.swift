@@ -81,7 +81,6 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             // The chat page is compiled into the binary: one file to deploy, nothing to find at run time.
             resources: [

@@ -3,8 +3,6 @@ import ArgumentParser
 import Engine
 import Foundation
 import Logging
-import NIOCore
-import NIOPosix
 
 /// `hub`: the chatbot integration hub.
 @main
@@ -15,15 +13,6 @@ struct HubCommand: AsyncParsableCommand {
         subcommands: [Serve.self, CheckConfig.self, Migrate.self],
         defaultSubcommand: Serve.self
     )
-
-    /// Runs the command with Swift Concurrency's jobs on the NIO event loops that do the I/O, so a
-    /// request is not handed back and forth between the concurrency pool's threads and the event
-    /// loops (NIO's recommendation for servers). Nothing in the hub blocks a thread in async code:
-    /// SQLite runs on GRDB's own queues. Installed on the main thread before any other async work.
-    static func main() async {
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-        await main(nil)
-    }
 }
 
 /// Options every subcommand shares.
