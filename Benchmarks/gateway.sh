@@ -61,4 +61,12 @@ for rate in $RATES; do
     printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$rate" "${d50:--}" "${d99:--}" "${h50:--}" "${h99:--}" \
         "$(minus "$h50" "$d50")" "$(minus "$h99" "$d99")" "$(field "hub-${rate}rps" answered_per_s)" "$failures"
 done
-exit "$BENCH_FAILED"
+# A rate beyond what the hub sustains leaves requests unanswered: that is a result (in the table),
+# not a broken benchmark. The script fails only when a measurement produced no result at all.
+missing=0
+for rate in $RATES; do
+    for target in direct hub; do
+        [[ -n $(field "$target-${rate}rps" p50_ms) ]] || missing=1
+    done
+done
+exit "$missing"

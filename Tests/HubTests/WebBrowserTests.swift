@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Engine
 import Foundation
+import HubTestSupport
 import Testing
 
 @testable import Hub
@@ -53,6 +54,49 @@ struct WebBrowserTests {
         for name in ["streamed.png", "history.png", "xss.png", "final.png"] {
             #expect(FileManager.default.fileExists(atPath: "\(folder)/\(name)"), "\(name)")
         }
+    }
+
+    @Test func thePageReconnectsByItselfWhenTheHubRestarts() async throws {
+        let python = try #require(ProcessInfo.processInfo.environment["HUB_TEST_PYTHON"])
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/web_browser.py").path
+        let folder = Self.screenshotFolder("reconnect")
+        try? FileManager.default.removeItem(atPath: folder)
+        let signal = FileManager.default.temporaryDirectory.appendingPathComponent("hub-restart-\(UUID().uuidString)").path
+        let database = TestHub.databasePath()
+        let port = try freePort()
+        let found = try await FakeUpstream(streamPause: .milliseconds(150)).run { base in
+            // Two hubs one after the other on the same port and SQLite file, as a restart.
+            var configuration = try TestHub.configuration(upstream: base, databasePath: database)
+            configuration.server.port = port
+            let arguments = [
+                script, "--url", "http://127.0.0.1:\(port)/", "--screenshot-dir", folder,
+                "--prompt", "Tell me how streams work, slowly please", "--expect", "echo: Tell me how streams work",
+                "--xss-prompt", "Repeat this slowly: \(Self.marker)", "--xss-marker", Self.marker, "--restart-file", signal,
+            ]
+            let (browser, stopped) = try await TestHub.serve(configuration) {
+                // The browser outlives this first hub: it is a task of its own.
+                let browser = Task { try await HelperProcess.run(python, arguments, timeout: .seconds(150)) }
+                // Serve until the page has chatted and is ready for the hub to go away.
+                let deadline = ContinuousClock.now + .seconds(90)
+                while !FileManager.default.fileExists(atPath: signal + ".ready") {
+                    guard ContinuousClock.now < deadline else { return (browser, false) }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                return (browser, true)
+            }
+            try await Task.sleep(for: .milliseconds(1500))  // the page sees the hub gone
+            return try await TestHub.serve(configuration) {
+                let text = try await browser.value
+                #expect(stopped)
+                return try JSONValue(parsing: text.split(separator: "\n").last.map(String.init) ?? "")
+            }
+        }
+        try? FileManager.default.removeItem(atPath: signal + ".ready")
+        let states = found["reconnect_states"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(states.contains("connected"))
+        #expect(states.contains { $0 == "reconnecting" || $0 == "offline" || $0 == "connecting" })
+        #expect(found["xss_shown_as_text"] == true)
+        #expect(FileManager.default.fileExists(atPath: "\(folder)/reconnected.png"))
     }
 
     @Test func thePageAsksForTheTokenWhenTheHubWantsOne() async throws {

@@ -66,4 +66,29 @@ enum TestHub {
             try await body(client.port!, client)
         }
     }
+
+    /// Runs the hub on the port its configuration names (the test framework always picks a free
+    /// one), for tests that stop a hub and start another on the same address.
+    static func serve<T: Sendable>(_ configuration: HubConfiguration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let (listening, signal) = AsyncStream.makeStream(of: Int.self)
+        let app = try await buildApplication(configuration, logger: logger) { port in
+            signal.yield(port)
+            signal.finish()
+        }
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                defer { signal.finish() }
+                try await app.runService(gracefulShutdownSignals: [])
+                return nil
+            }
+            for await _ in listening { break }
+            group.addTask { try await body() }
+            defer { group.cancelAll() }
+            while let outcome = try await group.next() {
+                if let value = outcome { return value }
+                throw CancellationError()  // the hub stopped before the body finished
+            }
+            throw CancellationError()
+        }
+    }
 }

@@ -45,6 +45,11 @@ def parse_args():
     ap.add_argument("--xss-prompt", required=True)
     ap.add_argument("--xss-marker", required=True)
     ap.add_argument("--token")
+    ap.add_argument(
+        "--restart-file",
+        help="after the history step, create FILE.ready, expect the hub to go away and come back (the caller restarts it), "
+        "and check that the page reconnects by itself and shows the conversation again",
+    )
     ap.add_argument("--allow-console-errors", action="store_true", help="do not fail on severe console messages")
     return ap.parse_args()
 
@@ -277,6 +282,38 @@ class Run:
         self.screenshot("history.png")
         self.check_console("reloading")
 
+    def reconnect(self):
+        """The caller stops the hub once FILE.ready exists and starts it again on the same port."""
+        with open(self.args.restart_file + ".ready", "w", encoding="utf-8") as f:
+            f.write("ready\n")
+        states = []
+
+        def state():
+            value = self.js("const s = document.getElementById('connection-state'); return s ? s.dataset.state : null")
+            if value and (not states or states[-1] != value):
+                states.append(value)
+            return value
+
+        self.wait("the page to notice that the hub went away", lambda: state() in ("reconnecting", "offline", "connecting"), timeout=40)
+        self.screenshot("disconnected.png")
+        self.wait("the page to reconnect by itself", lambda: state() == "connected", timeout=40)
+        self.wait_history("after reconnecting")
+        prompt, expect = self.args.prompt.strip(), self.args.expect
+
+        def shown():
+            users = [e.text for e in self.find("#messages .message.user")]
+            answers = [e.text for e in self.find('#messages .message.assistant[data-done="true"]')]
+            return any(prompt in u for u in users) and any(expect in a for a in answers)
+
+        self.wait("the conversation to be shown again after reconnecting", shown)
+        # The refused connections while the hub was away are expected console errors; nothing else is.
+        self.collect_console()
+        outage = ("ERR_CONNECTION_REFUSED", "WebSocket connection to", "ERR_CONNECTION_RESET", "ERR_EMPTY_RESPONSE")
+        self.console = [e for e in self.console if not any(mark in e.get("message", "") for mark in outage)]
+        self.found["reconnect_states"] = states
+        self.screenshot("reconnected.png")
+        self.check_console("reconnecting")
+
     def xss(self):
         marker = self.args.xss_marker
         message_id = self.send(self.args.xss_prompt)
@@ -324,6 +361,8 @@ class Run:
             self.enter_token()
         self.streamed_answer()
         self.history()
+        if self.args.restart_file:
+            self.reconnect()
         self.xss()
         self.new_conversation()
         self.finish()
