@@ -39,6 +39,10 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     private var failure: RedisError?
     /// A flush is scheduled for the end of this event-loop turn.
     private var flushScheduled = false
+    /// Commands encoded since the last flush, written as one buffer (one allocation and one iovec
+    /// for a whole turn's worth of requests), and the promise of that write.
+    private var unflushed: ByteBuffer?
+    private var unflushedPromise: EventLoopPromise<Void>?
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
@@ -52,12 +56,20 @@ final class RedisChannelHandler: ChannelDuplexHandler {
             promise?.succeed()
             return
         }
-        var buffer = context.channel.allocator.buffer(capacity: 32 * request.commands.count)
+        var buffer = unflushed ?? context.channel.allocator.buffer(capacity: max(4096, 32 * request.commands.count))
+        unflushed = nil  // no second reference while appending: the buffer grows in place
         for command in request.commands { command.encode(into: &buffer) }
+        unflushed = buffer
+        if let promise {
+            if let unflushedPromise {
+                unflushedPromise.futureResult.cascade(to: promise)
+            } else {
+                unflushedPromise = promise
+            }
+        }
         let deadline = NIODeadline.now() + request.timeout
         pending.append(Pending(first: request.commands[0], count: request.commands.count, promise: request.promise, deadline: deadline))
         if deadline < timerDeadline { arm(at: deadline, context: context) }
-        context.write(wrapOutboundOut(buffer), promise: promise)
     }
 
     /// Coalesces flushes: requests from many callers that reach the event loop in one turn leave
@@ -67,6 +79,11 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         flushScheduled = true
         context.eventLoop.assumeIsolated().execute { [self] in
             self.flushScheduled = false
+            if let buffer = self.unflushed {
+                context.write(self.wrapOutboundOut(buffer), promise: self.unflushedPromise)
+                self.unflushed = nil
+                self.unflushedPromise = nil
+            }
             context.flush()
         }
     }
@@ -131,6 +148,9 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     private func failAll(_ error: RedisError) {
         if failure == nil { failure = error }
         collected = []
+        unflushed = nil
+        unflushedPromise?.fail(error)
+        unflushedPromise = nil
         timer?.cancel()
         timer = nil
         timerDeadline = .distantFuture
