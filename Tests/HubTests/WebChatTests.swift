@@ -289,6 +289,23 @@ struct WebChatTests {
         }
     }
 
+    @Test func withoutAProviderRestSays503AndTheSocketSaysWhy() async throws {
+        let configuration = try TestHub.configuration(upstream: nil, databasePath: TestHub.databasePath())
+        try await TestHub.run(configuration) { port, _ in
+            let answer = try await post(port, ["client_id": "erin", "message": "hello"])
+            #expect(answer.status == 503)
+            #expect(answer.json?["error"]?["message"]?.stringValue?.contains("No LLM provider") == true)
+            try await withClient(port: port, path: "/ws/chat/erin") { (client: WebChatClient) async throws in
+                #expect(try await client.history()["models"] == .array([]))
+                client.message("1", "hello")
+                #expect(try await client.frame("error", id: "1")["message"]?.stringValue?.contains("No LLM provider") == true)
+                // Commands still work.
+                client.message("2", "/help")
+                try await client.frame("done", id: "2")
+            }
+        }
+    }
+
     @Test func restRefusesBadRequestsClearly() async throws {
         try await withHub(web: "{ max_message_bytes: 64 }") { (port: Int, upstream: FakeUpstream) async throws in
             let cases: [(String, UInt, String)] = [

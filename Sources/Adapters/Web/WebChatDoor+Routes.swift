@@ -41,7 +41,8 @@ extension WebChatDoor {
     }
 
     /// `POST /api/v1/chat` with `{"client_id", "message", "stream"?, "id"?}`: the answer as JSON, or
-    /// with `stream: true` as server-sent events carrying the WebSocket's frames.
+    /// with `stream: true` as server-sent events carrying the WebSocket's frames. A failed answer is
+    /// 502 (every provider failed) or 503 (no provider configured).
     func chat<Context: RequestContext>(_ request: Request, context: Context) async throws -> Response {
         let limit = maxFrameBytes
         let body: ByteBuffer
@@ -128,7 +129,8 @@ extension WebChatDoor {
                         "model": model.map(JSONValue.string) ?? .null, "usage": usage.map(WebChatFrame.usageValue) ?? .null,
                     ]))
             case .error(_, let reason):
-                return Self.error(.badGateway, reason)
+                // No provider at all is the hub's state, not an upstream's failure.
+                return Self.error(engine.models.isEmpty ? .serviceUnavailable : .badGateway, reason)
             case .history:
                 continue
             }
