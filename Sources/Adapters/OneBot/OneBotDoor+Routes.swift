@@ -18,7 +18,7 @@ extension OneBotDoor {
             for method in [HTTPRequest.Method.get, .put, .delete, .patch] {
                 router.on(RouterPath(path), method: method) { request, _ -> Response in
                     _ = try? await request.body.collect(upTo: self.settings.maxBodyBytes)
-                    var response = Self.errorResponse(.methodNotAllowed, "use POST")
+                    var response = Response.jsonError(.methodNotAllowed, "use POST")
                     response.headers[.allow] = "POST"
                     return response
                 }
@@ -30,9 +30,9 @@ extension OneBotDoor {
                 case .failure(let rejection):
                     context.logger.notice(
                         "OneBot WebSocket handshake refused", metadata: ["hub.status": "\(rejection.status.code)", "hub.reason": "\(rejection.message)"])
-                    return Self.errorResponse(rejection.status, rejection.message)
+                    return Response.jsonError(rejection.status, rejection.message)
                 case .success:
-                    var response = Self.errorResponse(.upgradeRequired, "this endpoint takes WebSocket connections")
+                    var response = Response.jsonError(.upgradeRequired, "this endpoint takes WebSocket connections")
                     response.headers[.upgrade] = "websocket"
                     return response
                 }
@@ -74,16 +74,9 @@ extension OneBotDoor {
 
     private func reject<Context: RequestContext>(_ status: HTTPResponse.Status, _ message: String, context: Context) -> Response {
         context.logger.notice("OneBot callback refused", metadata: ["hub.status": "\(status.code)", "hub.reason": "\(message)"])
-        return Self.errorResponse(status, message)
+        return Response.jsonError(status, message)
     }
 
     /// A JSON error response: `{"error":{"message":…}}`, the shape Hummingbird's `HTTPError` uses.
-    static func errorResponse(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        var body = [UInt8]()
-        JSONValue.object(["error": ["message": .string(message)]]).write(into: &body)
-        return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
-    }
-
     static let signatureField = HTTPField.Name("X-Signature")!
 }

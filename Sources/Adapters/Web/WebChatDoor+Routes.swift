@@ -21,7 +21,7 @@ extension WebChatDoor {
                 "data": .array(models.available.map { .object(["id": .string($0), "object": "model", "owned_by": "hub"]) }),
                 "default": models.defaultModel.map(JSONValue.string) ?? .null,
             ])
-            return Self.json(.ok, body)
+            return Response.json(.ok, body)
         }
         for path in ["/ws/chat/:client_id", "/ws/:client_id"] {
             router.get(RouterPath(path)) { request, context -> Response in
@@ -30,11 +30,11 @@ extension WebChatDoor {
                 case .failure(let refusal)?:
                     return Self.reject(refusal.status, refusal.message, context: context)
                 case .success?:
-                    var response = Self.error(.upgradeRequired, "this endpoint takes WebSocket connections")
+                    var response = Response.jsonError(.upgradeRequired, "this endpoint takes WebSocket connections")
                     response.headers[.upgrade] = "websocket"
                     return response
                 case nil:
-                    return Self.error(.notFound, "no chat endpoint here")
+                    return Response.jsonError(.notFound, "no chat endpoint here")
                 }
             }
         }
@@ -88,15 +88,15 @@ extension WebChatDoor {
             var response: Response
             switch admission {
             case .limited(let retryAfter):
-                response = Self.error(.tooManyRequests, refusal)
+                response = Response.jsonError(.tooManyRequests, refusal)
                 response.headers[.retryAfter] = String(Self.retryAfterSeconds(retryAfter))
             case .busy:
-                response = Self.error(.serviceUnavailable, refusal)
+                response = Response.jsonError(.serviceUnavailable, refusal)
                 response.headers[.retryAfter] = "1"
             case .duplicate:
-                response = Self.error(.conflict, refusal)
+                response = Response.jsonError(.conflict, refusal)
             default:
-                response = Self.error(.unprocessableContent, refusal)
+                response = Response.jsonError(.unprocessableContent, refusal)
             }
             return response
         }
@@ -122,7 +122,7 @@ extension WebChatDoor {
             case .delta(_, let piece):
                 text += piece
             case .done(let id, let usage, let model):
-                return Self.json(
+                return Response.json(
                     .ok,
                     .object([
                         "id": .string(id), "client_id": .string(clientID), "reply": .string(text),
@@ -130,27 +130,16 @@ extension WebChatDoor {
                     ]))
             case .error(_, let reason):
                 // No provider at all is the hub's state, not an upstream's failure.
-                return Self.error(engine.models.isEmpty ? .serviceUnavailable : .badGateway, reason)
+                return Response.jsonError(engine.models.isEmpty ? .serviceUnavailable : .badGateway, reason)
             case .history:
                 continue
             }
         }
-        return Self.error(.internalServerError, "the answer was lost")
-    }
-
-    static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
-        var body = [UInt8]()
-        value.write(into: &body)
-        return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
-    }
-
-    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        json(status, .object(["error": .object(["message": .string(message)])]))
+        return Response.jsonError(.internalServerError, "the answer was lost")
     }
 
     private static func reject<Context: RequestContext>(_ status: HTTPResponse.Status, _ message: String, context: Context) -> Response {
         context.logger.notice("web chat request refused", metadata: ["hub.status": "\(status.code)", "hub.reason": "\(message)"])
-        return error(status, message)
+        return Response.jsonError(status, message)
     }
 }

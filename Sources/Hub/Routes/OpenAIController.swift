@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import Adapters
 import Engine
 import Foundation
 import Hummingbird
@@ -22,7 +23,7 @@ struct OpenAIController: Sendable {
             let data: [JSONValue] = self.models.available.map { model in
                 ["id": .string(model), "object": "model", "created": 0, "owned_by": .string(owners[model] ?? "hub")]
             }
-            return OperationsController.json(.ok, ["object": "list", "data": .array(data)])
+            return Response.json(.ok, ["object": "list", "data": .array(data)])
         }
         router.post("/v1/chat/completions") { request, _ in
             if let refusal = authorize(request) { return refusal }
@@ -79,7 +80,7 @@ struct OpenAIController: Sendable {
             let routed = try await router.complete(parsed.request)
             var body: [String: JSONValue] = ["text": .string(routed.completion.content), "model": .string(routed.model)]
             if let usage = routed.completion.usage { body["usage"] = Self.usage(usage) }
-            return OperationsController.json(.ok, .object(body))
+            return Response.json(.ok, .object(body))
         } catch {
             return Self.failure(error)
         }
@@ -145,7 +146,7 @@ struct OpenAIController: Sendable {
             ],
         ]
         if let usage = completion.usage { body["usage"] = Self.usage(usage) }
-        return OperationsController.json(.ok, .object(body))
+        return Response.json(.ok, .object(body))
     }
 
     // MARK: Streams
@@ -323,7 +324,7 @@ struct OpenAIController: Sendable {
     }
 
     static func error(_ status: HTTPResponse.Status, _ message: String, type: String, param: String? = nil, code: String? = nil) -> Response {
-        OperationsController.json(
+        Response.json(
             status,
             ["error": ["message": .string(message), "type": .string(type), "param": param.map(JSONValue.string) ?? .null, "code": code.map(JSONValue.string) ?? .null]])
     }

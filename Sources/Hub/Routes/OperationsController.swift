@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import Adapters
 import Engine
 import Foundation
 import Hummingbird
@@ -10,7 +11,7 @@ struct OperationsController: Sendable {
 
     func addRoutes(to router: Router<HubRequestContext>) {
         router.get("/health") { _, _ in
-            Self.json(.ok, ["status": "ok"])
+            Response.json(.ok, ["status": "ok"])
         }
         router.get("/api/health") { _, _ in
             await health()
@@ -35,7 +36,7 @@ struct OperationsController: Sendable {
                 ],
                 "bots": .array(components.oneBot.registry.connectedBots.map { .int($0) }),
             ]
-            return Self.json(ready ? .ok : .serviceUnavailable, body)
+            return Response.json(ready ? .ok : .serviceUnavailable, body)
         }
         router.get("/metrics") { _, _ in
             var buffer = [UInt8]()
@@ -80,12 +81,6 @@ struct OperationsController: Sendable {
             "status": .string(status), "timestamp": .string(Date().formatted(.iso8601)), "services": .object(services),
             "details": .object(details),
         ]
-        return Self.json(status == "unhealthy" ? .serviceUnavailable : .ok, body)
-    }
-
-    static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
-        var bytes = [UInt8]()
-        value.write(into: &bytes)
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Response.json(status == "unhealthy" ? .serviceUnavailable : .ok, body)
     }
 }

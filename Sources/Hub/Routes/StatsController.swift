@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import Adapters
 import Engine
 import Foundation
 import Hummingbird
@@ -25,12 +26,12 @@ struct StatsController: Sendable {
                     "completion_tokens": .int(Int64(rows.reduce(0) { $0 + $1.completionTokens })),
                 ]
             ]
-            return OperationsController.json(.ok, body)
+            return Response.json(.ok, body)
         }
         router.get("/admin/stats") { request, _ in
             if let refusal = authorize(request) { return refusal }
             let rows = try await usage.summary()
-            return OperationsController.json(
+            return Response.json(
                 .ok,
                 [
                     "usage": .array(
@@ -46,7 +47,7 @@ struct StatsController: Sendable {
         }
         router.get("/admin/providers") { request, _ in
             if let refusal = authorize(request) { return refusal }
-            return OperationsController.json(
+            return Response.json(
                 .ok,
                 [
                     "routes": .array(
@@ -67,11 +68,11 @@ struct StatsController: Sendable {
     /// nil when the request carries the admin key; else the 401/403 answer.
     private func authorize(_ request: Request) -> Response? {
         guard let adminKey else {
-            return OperationsController.json(.forbidden, ["error": ["message": "the admin API is off: set admin.api_key (HUB_ADMIN_API_KEY)"]])
+            return Response.jsonError(.forbidden, "the admin API is off: set admin.api_key (HUB_ADMIN_API_KEY)")
         }
         guard let presented = request.bearerToken else {
-            return OperationsController.json(.unauthorized, ["error": ["message": "missing admin key: send Authorization: Bearer <admin.api_key>"]])
+            return Response.jsonError(.unauthorized, "missing admin key: send Authorization: Bearer <admin.api_key>")
         }
-        return ConstantTime.equal(presented, adminKey) ? nil : OperationsController.json(.forbidden, ["error": ["message": "wrong admin key"]])
+        return ConstantTime.equal(presented, adminKey) ? nil : Response.jsonError(.forbidden, "wrong admin key")
     }
 }
