@@ -126,7 +126,7 @@ extension WebChatDoor {
                     .ok,
                     .object([
                         "id": .string(id), "client_id": .string(clientID), "reply": .string(text),
-                        "model": model.map(JSONValue.string) ?? .null, "usage": usage.map(WebChatFrame.usageValue) ?? .null,
+                        "model": model.map(JSONValue.string) ?? .null, "usage": usage.map(\.json) ?? .null,
                     ]))
             case .error(_, let reason):
                 // No provider at all is the hub's state, not an upstream's failure.

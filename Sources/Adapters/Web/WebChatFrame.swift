@@ -47,20 +47,12 @@ public enum WebChatFrame: Sendable, Hashable {
             return .object(["type": "delta", "id": .string(id), "text": .string(text)])
         case .done(let id, let usage, let model):
             return .object([
-                "type": "done", "id": .string(id), "usage": usage.map(Self.usageValue) ?? .null,
+                "type": "done", "id": .string(id), "usage": usage.map(\.json) ?? .null,
                 "model": model.map(JSONValue.string) ?? .null,
             ])
         case .error(let id, let message):
             return .object(["type": "error", "id": id.map(JSONValue.string) ?? .null, "message": .string(message)])
         }
-    }
-
-    /// OpenAI's usage object.
-    static func usageValue(_ usage: TokenUsage) -> JSONValue {
-        .object([
-            "prompt_tokens": .int(Int64(usage.promptTokens)), "completion_tokens": .int(Int64(usage.completionTokens)),
-            "total_tokens": .int(Int64(usage.totalTokens)),
-        ])
     }
 
     /// RFC 3339 in UTC with whole seconds, e.g. `2026-11-22T05:00:00Z`.

@@ -90,7 +90,7 @@ public struct OpenAICompatibleProvider: ChatProvider {
             content: content,
             model: json["model"]?.stringValue ?? request.model,
             finishReason: choice["finish_reason"]?.stringValue,
-            usage: Self.usage(from: json["usage"])
+            usage: TokenUsage(json: json["usage"])
         )
     }
 
@@ -125,7 +125,7 @@ public struct OpenAICompatibleProvider: ChatProvider {
                             kind: .httpStatus, status: 500, message: error["message"]?.stringValue ?? "error in stream")
                     }
                     if let name = json["model"]?.stringValue { model = name }
-                    if let reported = Self.usage(from: json["usage"]) {
+                    if let reported = TokenUsage(json: json["usage"]) {
                         usage = reported
                         try await emit(.usage(reported))
                     }
@@ -246,11 +246,6 @@ public struct OpenAICompatibleProvider: ChatProvider {
         if stream { body.append(contentsOf: #","stream":true,"stream_options":{"include_usage":true}"#.utf8) }
         body.append(UInt8(ascii: "}"))
         return body
-    }
-
-    static func usage(from value: JSONValue?) -> TokenUsage? {
-        guard let value, let prompt = value["prompt_tokens"]?.int64Value else { return nil }
-        return TokenUsage(promptTokens: Int(prompt), completionTokens: Int(value["completion_tokens"]?.int64Value ?? 0))
     }
 
     static func errorMessage(from body: ByteBuffer) -> String {

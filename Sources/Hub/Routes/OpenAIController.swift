@@ -79,7 +79,7 @@ struct OpenAIController: Sendable {
         do {
             let routed = try await router.complete(parsed.request)
             var body: [String: JSONValue] = ["text": .string(routed.completion.content), "model": .string(routed.model)]
-            if let usage = routed.completion.usage { body["usage"] = Self.usage(usage) }
+            if let usage = routed.completion.usage { body["usage"] = usage.json }
             return Response.json(.ok, .object(body))
         } catch {
             return Self.failure(error)
@@ -109,7 +109,7 @@ struct OpenAIController: Sendable {
                         }
                     }
                     var done: [String: JSONValue] = ["done": true, "model": .string(model)]
-                    if let usage { done["usage"] = Self.usage(usage) }
+                    if let usage { done["usage"] = usage.json }
                     try await send(.object(done))
                 } catch {
                     stream.producer.cancel()
@@ -145,7 +145,7 @@ struct OpenAIController: Sendable {
                 ]
             ],
         ]
-        if let usage = completion.usage { body["usage"] = Self.usage(usage) }
+        if let usage = completion.usage { body["usage"] = usage.json }
         return Response.json(.ok, .object(body))
     }
 
@@ -212,7 +212,7 @@ struct OpenAIController: Sendable {
                     if includeUsage, let usage {
                         try await send([
                             "id": .string(id), "object": "chat.completion.chunk", "created": .int(created), "model": .string(model),
-                            "choices": [], "usage": Self.usage(usage),
+                            "choices": [], "usage": usage.json,
                         ])
                     }
                 } catch {
@@ -340,10 +340,6 @@ struct OpenAIController: Sendable {
     /// A failure after the stream's headers went out travels as an error event, as OpenAI does.
     static func streamError(_ error: any Error) -> JSONValue {
         ["error": ["message": .string("\(error)"), "type": "api_error", "param": .null, "code": .null]]
-    }
-
-    static func usage(_ usage: TokenUsage) -> JSONValue {
-        ["prompt_tokens": .int(Int64(usage.promptTokens)), "completion_tokens": .int(Int64(usage.completionTokens)), "total_tokens": .int(Int64(usage.totalTokens))]
     }
 
     /// `chatcmpl-` and 24 random letters and digits (8 from each of three random words, not one
