@@ -89,7 +89,7 @@ extension WebChatDoor {
             switch admission {
             case .limited(let retryAfter):
                 response = Response.jsonError(.tooManyRequests, refusal)
-                response.headers[.retryAfter] = String(Self.retryAfterSeconds(retryAfter))
+                response.headers[.retryAfter] = String(retryAfter.retryAfterSeconds)
             case .busy:
                 response = Response.jsonError(.serviceUnavailable, refusal)
                 response.headers[.retryAfter] = "1"

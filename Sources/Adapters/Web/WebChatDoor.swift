@@ -86,14 +86,7 @@ public final class WebChatDoor: Sendable {
         case .accepted: return nil
         case .duplicate: return "This message id was used before; the message was not sent again."
         case .ignored: return "The message was not for the bot."
-        case .busy: return "I'm busy right now, please try again in a moment."
-        case .limited(let retryAfter):
-            return "You're sending messages too fast. Please wait \(retryAfterSeconds(retryAfter)) s and try again."
+        case .busy, .limited: return admission.notice
         }
-    }
-
-    /// Whole seconds to wait, at least 1.
-    static func retryAfterSeconds(_ duration: Duration) -> Int {
-        max(1, Int((Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18).rounded(.up)))
     }
 }

@@ -77,4 +77,9 @@ extension Duration {
         let nanoseconds = self.nanoseconds
         return nanoseconds <= 0 ? 0 : (nanoseconds + 999_999) / 1_000_000
     }
+
+    /// Whole seconds, rounded up and at least 1: what `Retry-After` and "wait N s" say.
+    public var retryAfterSeconds: Int {
+        max(1, Int((Double(milliseconds) / 1000).rounded(.up)))
+    }
 }

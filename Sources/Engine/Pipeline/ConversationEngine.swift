@@ -22,11 +22,21 @@ public final class ConversationEngine: Sendable {
         case duplicate
         /// Not for the bot (or from the bot itself).
         case ignored(ChatDecision.IgnoreReason)
-        /// The lane is full; the user got a short "busy" reply.
+        /// The lane is full; the user got a short "busy" reply (``notice``).
         case busy
         /// Over a rate limit; dropped (the first time in a period, with a short "slow down" reply).
         /// The limit admits the user again after `retryAfter`.
         case limited(retryAfter: Duration)
+
+        /// What the user is told when the message was not taken for being busy or over a limit;
+        /// nil for the other outcomes.
+        public var notice: String? {
+            switch self {
+            case .busy: "I'm busy right now, please try again in a moment."
+            case .limited(let retryAfter): "You're sending messages too fast. Please wait \(retryAfter.retryAfterSeconds) s and try again."
+            case .accepted, .duplicate, .ignored: nil
+            }
+        }
     }
 
     public let settings: EngineSettings
@@ -104,12 +114,11 @@ public final class ConversationEngine: Sendable {
             metrics.rateLimited(door: door, notified: verdict.shouldNotify)
             logger.info(
                 "rate limited", metadata: ["hub.user": "\(event.scope.user)", "hub.retry_after": "\(verdict.retryAfter)"])
-            if verdict.shouldNotify {
-                let seconds = max(1, Int((Double(verdict.retryAfter.milliseconds) / 1000).rounded(.up)))
-                await notify(
-                    .text("You're sending messages too fast. Please wait \(seconds) s and try again.", kind: .notice), for: event, sink: sink)
+            let admission = Admission.limited(retryAfter: verdict.retryAfter)
+            if verdict.shouldNotify, let notice = admission.notice {
+                await notify(.text(notice, kind: .notice), for: event, sink: sink)
             }
-            return .limited(retryAfter: verdict.retryAfter)
+            return admission
         }
         let accepted = lane.submit { [self] in
             await self.process(event, decision: decision, sink: sink)
@@ -117,7 +126,7 @@ public final class ConversationEngine: Sendable {
         if accepted { return .accepted }
         metrics.laneRefused(lane: lane.name)
         logger.warning("lane full, event refused", metadata: ["hub.lane": "\(lane.name)", "hub.event": "\(event.id)"])
-        await notify(.text("I'm busy right now, please try again in a moment.", kind: .notice), for: event, sink: sink)
+        if let notice = Admission.busy.notice { await notify(.text(notice, kind: .notice), for: event, sink: sink) }
         return .busy
     }
 
