@@ -67,18 +67,12 @@ extension WebChatDoor {
         default: return Self.reject(.badRequest, "\"stream\" must be true or false", context: context)
         }
         // The same checks as a WebSocket message frame.
-        var frame = value
-        if case .object(var fields) = frame {
-            fields["type"] = "message"
-            fields["text"] = fields["message"]
-            frame = .object(fields)
-        }
         let message: WebChatInbound
         do {
-            message = try WebChatInbound(frame: frame.compactJSON, maxBytes: settings.maxMessageBytes, makeID: makeMessageID)
+            message = try WebChatInbound(
+                value: value, textKey: "message", requiringType: false, maxBytes: settings.maxMessageBytes, makeID: makeMessageID)
         } catch {
-            let text = error.message.replacingOccurrences(of: "\"text\"", with: "\"message\"")
-            return Self.reject(text.hasPrefix("message too long") ? .contentTooLarge : .badRequest, text, context: context)
+            return Self.reject(error.message.hasPrefix("message too long") ? .contentTooLarge : .badRequest, error.message, context: context)
         }
 
         let queue = BoundedQueue<WebChatOutbound>(capacity: settings.outboundQueue)

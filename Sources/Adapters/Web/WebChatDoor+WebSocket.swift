@@ -7,18 +7,15 @@ import NIOCore
 import NIOWebSocket
 
 extension WebChatDoor {
-    var handshake: WebChatHandshake {
-        WebChatHandshake(accessToken: settings.accessToken, allowedOrigins: settings.allowedOrigins)
-    }
-
     /// The verdict on a WebSocket upgrade to `path` (query included): the client id to serve, a
     /// refusal, or nil when no chat WebSocket lives there. `host` is the request's Host.
     public func webSocketHandshake(path: String, host: String?, headers: HTTPFields) -> Result<String, WebChatHandshake.Rejected>? {
         guard let named = WebChatHandshake.clientID(inPath: path) else { return nil }
         guard case .success(let clientID) = named else { return named }
         let query = path.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init)
-        let checks = handshake
-        if let refusal = checks.checkToken(authorization: headers[.authorization], query: query) ?? checks.checkOrigin(headers[.origin], host: host) {
+        if let refusal = handshake.checkToken(authorization: headers[.authorization], query: query)
+            ?? handshake.checkOrigin(headers[.origin], host: host)
+        {
             return .failure(refusal)
         }
         guard connections.load(ordering: .relaxed) < settings.maxConnections else {

@@ -21,6 +21,8 @@ public final class WebChatDoor: Sendable {
     struct ClientGone: Error {}
 
     public let settings: WebChatDoorSettings
+    /// The token and origin checks, built once from the settings.
+    let handshake: WebChatHandshake
     let engine: ConversationEngine
     let metrics: HubMetrics
     let logger: Logger
@@ -31,6 +33,7 @@ public final class WebChatDoor: Sendable {
 
     public init(settings: WebChatDoorSettings, engine: ConversationEngine, metrics: HubMetrics = .disabled, logger: Logger) {
         self.settings = settings
+        self.handshake = WebChatHandshake(accessToken: settings.accessToken, allowedOrigins: settings.allowedOrigins)
         self.engine = engine
         self.metrics = metrics
         self.logger = logger

@@ -81,6 +81,12 @@ public struct WebChatInbound: Sendable, Hashable {
         } catch {
             throw Refusal(id: nil, message: "frames must be JSON objects: \(error)")
         }
+        try self.init(value: value, textKey: "text", requiringType: true, maxBytes: maxBytes, makeID: makeID)
+    }
+
+    /// Reads a parsed message: a WebSocket frame (`type` required, the text in `text`) or a REST
+    /// body (no `type`, the text in `message`), with the same checks.
+    init(value: JSONValue, textKey: String, requiringType: Bool, maxBytes: Int, makeID: () -> String) throws(Refusal) {
         guard value.objectValue != nil else { throw Refusal(id: nil, message: "frames must be JSON objects") }
         var id: String?
         switch value["id"] {
@@ -92,9 +98,11 @@ public struct WebChatInbound: Sendable, Hashable {
         if let given = id, given.isEmpty || given.utf8.count > 128 {
             throw Refusal(id: nil, message: "\"id\" must be 1 to 128 bytes long")
         }
-        guard let type = value["type"]?.stringValue else { throw Refusal(id: id, message: "\"type\" missing") }
-        guard type == "message" else { throw Refusal(id: id, message: "unknown frame type \"\(type)\"; send {\"type\":\"message\",\"id\",\"text\"}") }
-        guard let text = value["text"]?.stringValue else { throw Refusal(id: id, message: "\"text\" must be a string") }
+        if requiringType {
+            guard let type = value["type"]?.stringValue else { throw Refusal(id: id, message: "\"type\" missing") }
+            guard type == "message" else { throw Refusal(id: id, message: "unknown frame type \"\(type)\"; send {\"type\":\"message\",\"id\",\"text\"}") }
+        }
+        guard let text = value[textKey]?.stringValue else { throw Refusal(id: id, message: "\"\(textKey)\" must be a string") }
         guard text.utf8.count <= maxBytes else { throw Refusal(id: id, message: "message too long: at most \(maxBytes) bytes") }
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw Refusal(id: id, message: "message is empty") }
         self.id = id ?? makeID()
