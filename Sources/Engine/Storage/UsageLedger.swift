@@ -82,9 +82,7 @@ public final class UsageLedger: Service, Sendable {
             }
         }
         // Shutting down: write what is left.
-        var rest = [UsageRecord]()
-        while queue.count > 0, let next = await queue.next() { rest.append(next) }
-        if !rest.isEmpty { await write(rest) }
+        await flush()
     }
 
     /// Writes queued records now (tests and shutdown).
