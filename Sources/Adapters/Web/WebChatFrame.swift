@@ -108,9 +108,4 @@ public struct WebChatInbound: Sendable, Hashable {
         self.id = id ?? makeID()
         self.text = text
     }
-
-    public init(id: String, text: String) {
-        self.id = id
-        self.text = text
-    }
 }
