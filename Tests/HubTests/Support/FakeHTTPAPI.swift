@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import Adapters
 import Engine
 import Hummingbird
 import HummingbirdTesting
@@ -27,7 +28,7 @@ final class FakeHTTPAPI: Sendable {
                 calls.append(Call(action: action, params: params, authorization: request.headers[.authorization], contentType: request.headers[.contentType]))
                 return calls.count
             }
-            return FakeUpstream.json(.ok, ["status": "ok", "retcode": 0, "data": ["message_id": .int(Int64(count))]])
+            return Response.json(.ok, ["status": "ok", "retcode": 0, "data": ["message_id": .int(Int64(count))]])
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         return try await app.test(.live) { client in try await body("http://127.0.0.1:\(client.port!)") }

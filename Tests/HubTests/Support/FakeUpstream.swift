@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import Adapters
 import Engine
 import Foundation
 import Hummingbird
@@ -47,7 +48,7 @@ final class FakeUpstream: Sendable {
             let last = messages.last(where: { $0.role == "user" })?.content ?? ""
             if last.contains("slow") { try await Task.sleep(for: self.slowDelay) }
             if last.contains("fail") {
-                return Self.json(.internalServerError, ["error": ["message": "upstream exploded", "type": "server_error"]])
+                return Response.json(.internalServerError, ["error": ["message": "upstream exploded", "type": "server_error"]])
             }
             if json["stream"]?.boolValue == true, last.contains("slowly") || last.contains("break") {
                 // The answer word by word, `streamPause` apart; "break" drops the connection halfway.
@@ -91,17 +92,11 @@ final class FakeUpstream: Sendable {
                 "choices": [["index": 0, "message": ["role": "assistant", "content": .string("echo: \(last)")], "finish_reason": "stop"]],
                 "usage": ["prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5],
             ]
-            return Self.json(.ok, answer)
+            return Response.json(.ok, answer)
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         return try await app.test(.live) { client in
             try await body("http://127.0.0.1:\(client.port!)/v1")
         }
-    }
-
-    static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
-        var bytes = [UInt8]()
-        value.write(into: &bytes)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
