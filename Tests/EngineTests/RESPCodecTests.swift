@@ -49,6 +49,40 @@ struct RESPCodecTests {
         #expect(values == expected)
     }
 
+    @Test func textAndBytesArgumentsAreTheSameArgument() {
+        let text = RedisArgument("naïve")
+        let bytes = RedisArgument.bytes(Array("naïve".utf8))
+        #expect(text == bytes)
+        #expect(text.hashValue == bytes.hashValue)
+        #expect(text.bytes == Array("naïve".utf8))
+        #expect(RedisArgument(-42).bytes == Array("-42".utf8))
+        var changed = text
+        changed.bytes = [1, 2]
+        #expect(changed == .bytes([1, 2]) && changed != text)
+    }
+
+    @Test func nestedArraysCloseAtEveryDepthAcrossAnySplit() throws {
+        // Empty arrays inside arrays, and an element that closes three arrays at once.
+        let nested = "*4\r\n*0\r\n*2\r\n:1\r\n*1\r\n*0\r\n$1\r\nx\r\n+PONG\r\n*2\r\n*1\r\n*1\r\n:5\r\n:6\r\n"
+        let want: [RESPValue] = [
+            .array([.array([]), .array([.integer(1), .array([.array([])])]), .bulkString([120]), .simpleString("PONG")]),
+            .array([.array([.array([.integer(5)])]), .integer(6)]),
+        ]
+        let bytes = Array((stream + nested).utf8)
+        for size in [3, 7, 64] {
+            let reader = RESPReplyReader()
+            var values = [RESPValue]()
+            var offset = 0
+            while offset < bytes.count {
+                let end = min(bytes.count, offset + size)
+                try reader.feed(ByteBuffer(bytes: bytes[offset..<end]))
+                while let value = try reader.next() { values.append(value) }
+                offset = end
+            }
+            #expect(values == expected + want, "pieces of \(size) bytes")
+        }
+    }
+
     @Test func garbageIsAProtocolError() throws {
         let reader = RESPReplyReader()
         try? reader.feed(ByteBuffer(string: "HTTP/1.1 200 OK\r\n"))

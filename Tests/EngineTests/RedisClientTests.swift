@@ -50,6 +50,20 @@ struct RedisClientTests {
             #expect(try await redis.send(RedisCommand("LRANGE", RedisArgument(list + "none"), 0, -1)) == .array([]))
             let nested = try await redis.send(RedisCommand("EVAL", "return {1, {'x', 2}, false}", 0))
             #expect(nested == .array([.integer(1), .array([.bulkString([120]), .integer(2)]), .null]))
+            // Empty arrays inside arrays, and arrays that close several levels at once.
+            let deep = try await redis.send(RedisCommand("EVAL", "return {{}, {1, {2, {3, {}}}}, {}, 'y'}", 0))
+            #expect(
+                deep
+                    == .array([
+                        .array([]), .array([.integer(1), .array([.integer(2), .array([.integer(3), .array([])])])]), .array([]),
+                        .bulkString([121]),
+                    ]))
+            // Error and status replies inside an array (a transaction's EXEC).
+            let transaction = try await redis.pipeline([
+                RedisCommand("MULTI"), RedisCommand("SET", RedisArgument(list + "t"), "v"), RedisCommand("INCR", RedisArgument(list + "t")),
+                RedisCommand("EXEC"),
+            ])
+            #expect(transaction.last == .array([.simpleString("OK"), .error("ERR value is not an integer or out of range")]))
             await #expect(throws: RedisError.server("ERR unknown command 'NOSUCHCOMMAND', with args beginning with: ")) {
                 try await redis.send(RedisCommand("NOSUCHCOMMAND"))
             }

@@ -4,13 +4,23 @@ import NIOCore
 
 /// Decodes a byte stream of replies with hiredis' `redisReader`.
 ///
+/// hiredis parses; the values are built straight into ``RESPValue``s by the reader's object
+/// callbacks (`redisReaderCreateWithFunctions`), so a reply costs no `redisReply` tree to allocate,
+/// walk and free. hiredis hands each callback the element's position (its parent task), and the
+/// elements of an array arrive in order, depth first: a stack of open arrays is all the state.
+///
 /// Not thread-safe: one reader belongs to one connection and is used on its event loop only.
 final class RESPReplyReader {
     private let reader: UnsafeMutablePointer<redisReader>
+    private let builder = ReplyBuilder()
 
     init() {
-        guard let reader = redisReaderCreate() else { preconditionFailure("redisReaderCreate failed (out of memory)") }
+        guard let reader = redisReaderCreateWithFunctions(Self.functions) else {
+            preconditionFailure("redisReaderCreateWithFunctions failed (out of memory)")
+        }
         self.reader = reader
+        // The reader copies its privdata into every task it hands to the callbacks.
+        reader.pointee.privdata = Unmanaged.passUnretained(builder).toOpaque()
     }
 
     deinit {
@@ -29,10 +39,12 @@ final class RESPReplyReader {
     /// The next complete reply, or nil when more bytes are needed.
     func next() throws(RedisError) -> RESPValue? {
         var reply: UnsafeMutableRawPointer?
-        guard redisReaderGetReply(reader, &reply) == REDIS_OK else { throw .protocolError(readerError) }
-        guard let reply else { return nil }
-        defer { freeReplyObject(reply) }
-        return Self.value(of: reply.assumingMemoryBound(to: redisReply.self))
+        guard redisReaderGetReply(reader, &reply) == REDIS_OK else {
+            builder.reset()
+            throw .protocolError(readerError)
+        }
+        guard reply != nil else { return nil }
+        return builder.takeComplete()
     }
 
     private var readerError: String {
@@ -42,27 +54,85 @@ final class RESPReplyReader {
         }
     }
 
-    private static func value(of reply: UnsafeMutablePointer<redisReply>) -> RESPValue {
-        let node = reply.pointee
-        switch node.type {
-        case REDIS_REPLY_STRING:
-            return .bulkString(bytes(node.str, node.len))
-        case REDIS_REPLY_STATUS:
-            return .simpleString(String(decoding: bytes(node.str, node.len), as: UTF8.self))
-        case REDIS_REPLY_ERROR:
-            return .error(String(decoding: bytes(node.str, node.len), as: UTF8.self))
-        case REDIS_REPLY_INTEGER:
-            return .integer(Int64(node.integer))
-        case REDIS_REPLY_ARRAY:
-            guard let elements = node.element else { return .array([]) }
-            return .array((0..<Int(node.elements)).map { index in elements[index].map(value(of:)) ?? .null })
-        default:  // REDIS_REPLY_NIL
-            return .null
-        }
+    // MARK: hiredis callbacks
+
+    /// What the callbacks return to hiredis: any non-NULL pointer (NULL would mean out of memory).
+    /// The values live in the builder, so there is nothing for hiredis to hold or free.
+    private static var placeholder: UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: 1) }
+
+    private static func builder(of task: UnsafePointer<redisReadTask>?) -> ReplyBuilder? {
+        guard let privdata = task?.pointee.privdata else { return nil }
+        return Unmanaged<ReplyBuilder>.fromOpaque(privdata).takeUnretainedValue()
     }
 
-    private static func bytes(_ pointer: UnsafeMutablePointer<CChar>?, _ count: Int) -> [UInt8] {
-        guard let pointer, count > 0 else { return [] }
-        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+    /// The callback table, allocated once for the process (hiredis keeps a pointer to it; nothing
+    /// writes to it after initialisation).
+    nonisolated(unsafe) private static let functions: UnsafeMutablePointer<redisReplyObjectFunctions> = {
+        let table = UnsafeMutablePointer<redisReplyObjectFunctions>.allocate(capacity: 1)
+        table.initialize(
+            to: redisReplyObjectFunctions(
+                createString: { task, string, length in
+                    guard let task, let builder = RESPReplyReader.builder(of: task) else { return nil }
+                    let bytes = UnsafeRawBufferPointer(start: string.map(UnsafeRawPointer.init), count: string == nil ? 0 : length)
+                    switch task.pointee.type {
+                    case REDIS_REPLY_STATUS: builder.add(.simpleString(String(decoding: bytes, as: UTF8.self)))
+                    case REDIS_REPLY_ERROR: builder.add(.error(String(decoding: bytes, as: UTF8.self)))
+                    default: builder.add(.bulkString(Array(bytes)))
+                    }
+                    return RESPReplyReader.placeholder
+                },
+                createArray: { task, count in
+                    guard let builder = RESPReplyReader.builder(of: task) else { return nil }
+                    builder.openArray(count: Int(count))
+                    return RESPReplyReader.placeholder
+                },
+                createInteger: { task, value in
+                    guard let builder = RESPReplyReader.builder(of: task) else { return nil }
+                    builder.add(.integer(Int64(value)))
+                    return RESPReplyReader.placeholder
+                },
+                createNil: { task in
+                    guard let builder = RESPReplyReader.builder(of: task) else { return nil }
+                    builder.add(.null)
+                    return RESPReplyReader.placeholder
+                },
+                freeObject: { _ in }
+            ))
+        return table
+    }()
+}
+
+/// Assembles the values hiredis reports into one reply: scalars go into the innermost open
+/// array, an array closes when it has all its elements, and the outermost value is the reply.
+private final class ReplyBuilder {
+    private var open: [(elements: [RESPValue], count: Int)] = []
+    private var complete: RESPValue?
+
+    func add(_ value: RESPValue) {
+        var value = value
+        while !open.isEmpty {
+            let last = open.count - 1
+            open[last].elements.append(value)
+            guard open[last].elements.count == open[last].count else { return }
+            value = .array(open.removeLast().elements)
+        }
+        complete = value
+    }
+
+    func openArray(count: Int) {
+        guard count > 0 else { return add(.array([])) }
+        var elements = [RESPValue]()
+        elements.reserveCapacity(min(count, 1024))  // the count is the server's word; grow past it as elements come
+        open.append((elements, count))
+    }
+
+    func takeComplete() -> RESPValue? {
+        defer { complete = nil }
+        return complete
+    }
+
+    func reset() {
+        open = []
+        complete = nil
     }
 }

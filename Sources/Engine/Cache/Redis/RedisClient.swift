@@ -103,7 +103,6 @@ public final class RedisClient: Service, Sendable {
             case wait(EventLoopFuture<RedisConnection>)
             case unavailable(String)
         }
-        let eventLoop = eventLoopGroup.any()
         let choice = state.withLock { state -> Choice in
             for offset in 0..<state.slots.count {
                 let index = (state.nextSlot + offset) % state.slots.count
@@ -115,6 +114,7 @@ public final class RedisClient: Service, Sendable {
             let firstAttempt = state.slots.contains { if case .connecting(retry: false) = $0 { true } else { false } }
             guard firstAttempt else { return .unavailable(state.lastError) }
             state.nextWaiterID += 1
+            let eventLoop = eventLoopGroup.any()
             let waiter = Waiter(id: state.nextWaiterID, promise: eventLoop.makePromise())
             state.waiters.append(waiter)
             let id = waiter.id

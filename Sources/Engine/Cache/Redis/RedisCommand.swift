@@ -61,8 +61,8 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
         _ body: () -> Void
     ) {
         guard index < arguments.count else { return body() }
-        arguments[index].bytes.withUnsafeBufferPointer { bytes in
-            pointers[index + 1] = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) } ?? Self.empty
+        arguments[index].withUnsafeBytes { bytes in
+            pointers[index + 1] = bytes.baseAddress.map { $0.assumingMemoryBound(to: CChar.self) } ?? Self.empty
             lengths[index + 1] = bytes.count
             pin(from: index + 1, pointers, lengths, body)
         }
@@ -70,18 +70,55 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// One argument of a ``RedisCommand``.
+///
+/// Text is kept as the `String` it came as and read in place when the command is encoded (a
+/// string literal costs no copy at all); bytes are kept as given.
 public struct RedisArgument: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
-    public var bytes: [UInt8]
+    private enum Storage: Sendable {
+        case text(String)
+        case bytes([UInt8])
+    }
 
-    public init(_ text: String) { bytes = Array(text.utf8) }
-    public init<Value: BinaryInteger>(_ value: Value) { bytes = Array(String(value).utf8) }
+    private var storage: Storage
+
+    /// The argument's bytes as sent.
+    public var bytes: [UInt8] {
+        get {
+            switch storage {
+            case .text(let text): Array(text.utf8)
+            case .bytes(let bytes): bytes
+            }
+        }
+        set { storage = .bytes(newValue) }
+    }
+
+    public init(_ text: String) { storage = .text(text) }
+    public init<Value: BinaryInteger>(_ value: Value) { storage = .text(String(value)) }
     public init(stringLiteral value: String) { self.init(value) }
     public init(integerLiteral value: Int) { self.init(value) }
 
     /// Raw bytes, sent as they are.
     public static func bytes(_ bytes: [UInt8]) -> RedisArgument {
         var argument = RedisArgument("")
-        argument.bytes = bytes
+        argument.storage = .bytes(bytes)
         return argument
+    }
+
+    /// Calls `body` with the argument's bytes, valid only during the call.
+    func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        switch storage {
+        case .text(var text):
+            text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        case .bytes(let bytes):
+            bytes.withUnsafeBytes(body)
+        }
+    }
+
+    public static func == (lhs: RedisArgument, rhs: RedisArgument) -> Bool {
+        lhs.withUnsafeBytes { left in rhs.withUnsafeBytes { right in left.elementsEqual(right) } }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 }

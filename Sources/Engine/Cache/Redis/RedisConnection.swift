@@ -6,10 +6,12 @@ import NIOPosix
 /// One connection to Redis, authenticated and on the right database, carrying pipelined commands.
 public final class RedisConnection: Sendable {
     let channel: any Channel
+    private let handler: NIOLoopBound<RedisChannelHandler>
     private let commandTimeout: TimeAmount
 
-    private init(channel: any Channel, commandTimeout: TimeAmount) {
+    private init(channel: any Channel, handler: NIOLoopBound<RedisChannelHandler>, commandTimeout: TimeAmount) {
         self.channel = channel
+        self.handler = handler
         self.commandTimeout = commandTimeout
     }
 
@@ -35,7 +37,14 @@ public final class RedisConnection: Sendable {
         } catch {
             throw RedisError.connectFailed("\(configuration.endpoint): \(error)")
         }
-        let connection = RedisConnection(channel: channel, commandTimeout: .init(configuration.commandTimeout))
+        let handler: NIOLoopBound<RedisChannelHandler>
+        do {
+            handler = try await channel.pipeline.handler(type: RedisChannelHandler.self).map { NIOLoopBound($0, eventLoop: channel.eventLoop) }.get()
+        } catch {
+            try? await channel.close()
+            throw RedisError.connectFailed("\(configuration.endpoint): the connection closed at once")
+        }
+        let connection = RedisConnection(channel: channel, handler: handler, commandTimeout: .init(configuration.commandTimeout))
         do {
             try await connection.handshake(configuration)
         } catch {
@@ -81,13 +90,18 @@ public final class RedisConnection: Sendable {
 
     /// Sends commands in one write and waits for all their replies (error replies included, as values).
     public func send(_ commands: [RedisCommand], timeout: TimeAmount? = nil) async throws -> [RESPValue] {
-        let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
-        // A closed channel never hands the request to the handler, so the write's failure must
-        // complete the promise (a second completion, if the handler also failed it, is ignored).
-        channel.writeAndFlush(RedisRequest(commands: commands, promise: promise, timeout: timeout ?? commandTimeout)).whenFailure { _ in
-            promise.fail(RedisError.connectionClosed)
+        let timeout = timeout ?? commandTimeout
+        let handler = self.handler
+        // A closed channel's event loop may be gone; its handler has failed everything already.
+        guard channel.isActive else { throw RedisError.connectionClosed }
+        return try await withUnsafeThrowingContinuation { continuation in
+            let request = RedisRequest(commands: commands, continuation: continuation, timeout: timeout)
+            if handler.eventLoop.inEventLoop {
+                handler.value.submit(request)
+            } else {
+                handler.eventLoop.execute { handler.value.submit(request) }
+            }
         }
-        return try await promise.futureResult.get()
     }
 
     /// Whether the connection is still open.
