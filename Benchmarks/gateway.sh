@@ -61,6 +61,23 @@ for rate in $RATES; do
     printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$rate" "${d50:--}" "${d99:--}" "${h50:--}" "${h99:--}" \
         "$(minus "$h50" "$d50")" "$(minus "$h99" "$d99")" "$(field "hub-${rate}rps" answered_per_s)" "$failures"
 done
+# What the upstream call alone costs the hub: the hub's client (AsyncHTTPClient, configured as the
+# hub configures it) against a bare NIO HTTP/1.1 connection, on the same upstream.
+echo
+echo "Client floor: one POST /v1/chat/completions to the same upstream, by client (client-floor)"
+echo
+echo "| client | round trip p50 ms | round trip p99 ms | 32 callers, req/s | client CPU µs/request |"
+echo "|---|---|---|---|---|"
+"$LOAD" client-floor --url "http://127.0.0.1:$UPSTREAM_PORT/v1/chat/completions" >"$WORK/client-floor.out" 2>&1 || {
+    echo "bench: client-floor failed:" >&2
+    cat "$WORK/client-floor.out" >&2
+    exit 1
+}
+grep '^{' "$WORK/client-floor.out" | while IFS= read -r line; do
+    value() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p" <<<"$line"; }
+    printf '| %s | %s | %s | %s | %s |\n' "$(value client)" "$(value p50_ms)" "$(value p99_ms)" "$(value requests_per_s)" "$(value cpu_us_per_request)"
+done
+
 # A rate beyond what the hub sustains leaves requests unanswered: that is a result (in the table),
 # not a broken benchmark. The script fails only when a measurement produced no result at all.
 missing=0

@@ -4,7 +4,8 @@
 # `make bench` (second part): the hub's Redis client against `redis-benchmark` on the same private
 # redis-server, unpipelined and pipelined, and the latency of an engine cache hit.
 # Tunables (environment):
-#   BENCH_REDIS_REQUESTS  commands per run (default 200000)
+#   BENCH_REDIS_REQUESTS  commands per run (default 400000)
+#   BENCH_REDIS_ROUNDS    alternating runs of each side per row; the median counts (default 5)
 #   BENCH_REDIS_CLIENTS   concurrent callers / redis-benchmark connections (default 50)
 #   BENCH_REDIS_PIPELINE  commands per pipeline in the pipelined runs (default 16)
 #   BENCH_SKIP_BUILD=1    use the existing .build/release binaries
@@ -12,7 +13,8 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BIN="$(pwd)/.build/release"
-REQUESTS=${BENCH_REDIS_REQUESTS:-200000}
+REQUESTS=${BENCH_REDIS_REQUESTS:-400000}
+ROUNDS=${BENCH_REDIS_ROUNDS:-5}
 CLIENTS=${BENCH_REDIS_CLIENTS:-50}
 PIPELINE=${BENCH_REDIS_PIPELINE:-16}
 
@@ -48,12 +50,12 @@ ours() {
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-# Each side runs three times, alternating, and the median counts: the two share the machine with
-# the server, and single runs move by a third from one to the next.
+# Each side runs ROUNDS times, alternating, and the median counts: the two share the machine with
+# the server, and single runs move by a third (at times by half) from one to the next.
 row() {
     local label=$1 pipeline=$2 pool=$3
     local theirs mine a=() b=()
-    for _ in 1 2 3; do
+    for _ in $(seq "$ROUNDS"); do
         a+=("$(reference "$pipeline")")
         b+=("$(ours "$pipeline" "$pool")")
     done
@@ -65,10 +67,11 @@ row() {
 echo
 echo "Redis client benchmark ($(date -u +%Y-%m-%d), $(nproc) CPU(s); SET+GET, $REQUESTS commands, $CLIENTS callers)"
 echo
-echo "| mode | redis-benchmark ops/s (median of 3) | hub RedisClient ops/s (median of 3) | ratio |"
+echo "| mode | redis-benchmark ops/s (median of $ROUNDS) | hub RedisClient ops/s (median of $ROUNDS) | ratio |"
 echo "|---|---|---|---|"
 row "unpipelined (one awaited command per caller), pool 2" 1 2
 row "unpipelined, pool 8" 1 8
 row "pipelined ×$PIPELINE, pool 2" "$PIPELINE" 2
+row "pipelined ×$PIPELINE, pool 1" "$PIPELINE" 1
 echo
 "$BIN/RedisLoad" cache-hit --url "$URL" | grep -v '^{'

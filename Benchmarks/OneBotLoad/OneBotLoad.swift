@@ -14,7 +14,7 @@ struct OneBotLoad: AsyncParsableCommand {
         abstract: "OneBot 11, web chat and HTTP load generator and fake LLM upstream for benchmarking Hub.",
         subcommands: [
             RunCommand.self, WebIdleCommand.self, WebTurnsCommand.self, HTTPLoadCommand.self, UpstreamCommand.self,
-            SummaryCommand.self, FreePortCommand.self,
+            SummaryCommand.self, FreePortCommand.self, ClientFloorCommand.self,
         ]
     )
 }
