@@ -51,9 +51,10 @@ extension WebChatDoor {
             sink.send(.error(id: nil, message: "The conversation history could not be loaded."))
         }
         let connectionLogger = logger
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        try await withThrowingTaskGroup(of: ConnectionSide.self) { group in
             group.addTask {
                 try await self.readMessages(inbound, clientID: clientID, sink: sink, logger: connectionLogger)
+                return .reader
             }
             group.addTask {
                 while let item = await queue.next() {
@@ -62,18 +63,31 @@ extension WebChatDoor {
                         try await outbound.write(.text(frame.json))
                     case .close(let code, let reason):
                         try await outbound.close(WebSocketErrorCode(codeNumber: Int(code)), reason: reason)
-                        return
+                        return .writer
                     }
                 }
                 if sink.hasOverflowed {
                     connectionLogger.warning("web client too slow to read its answers; closing")
                     try await outbound.close(.policyViolation, reason: "client too slow")
                 }
+                return .writer
             }
-            // Either side ending ends the connection.
-            _ = try await group.next()
+            // The reader ends when the client stops sending or a limit asks to close: what is
+            // already queued (that close request included) still goes out, then the writer ends.
+            // Cancelling the writer here instead could drop the close frame and leave the client
+            // waiting for it. The writer ending (a close written, or a client too slow) ends both.
+            if try await group.next() == .reader {
+                queue.close()
+                // A client that has gone makes these last writes fail; there is no one left to tell.
+                _ = try? await group.next()
+            }
             group.cancelAll()
         }
+    }
+
+    /// Which half of a chat connection finished first.
+    private enum ConnectionSide {
+        case reader, writer
     }
 
     private func readMessages(_ inbound: WebSocketInboundStream, clientID: String, sink: WebChatReplySink, logger: Logger) async throws {
