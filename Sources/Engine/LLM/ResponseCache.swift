@@ -53,4 +53,30 @@ public struct ResponseCache: Sendable {
         JSONValue.object(fields).write(into: &bytes)
         try? await cache.set(key, to: bytes, ttl: ttl)
     }
+
+    /// `request`'s entry in `cache`: its key computed once, for a lookup now and a store once the
+    /// answer is finished. With no cache (caching off) the entry finds nothing and keeps nothing.
+    public static func entry(for request: ChatRequest, in cache: ResponseCache?) -> Entry {
+        Entry(cache: cache, key: cache.map { _ in key(for: request) } ?? "")
+    }
+
+    /// One request's place in a ``ResponseCache``; see ``entry(for:in:)``.
+    public struct Entry: Sendable {
+        let cache: ResponseCache?
+        let key: String
+
+        /// Whether there is a cache behind this entry.
+        public var isEnabled: Bool { cache != nil }
+
+        /// The cached answer, or nil.
+        public func lookup() async -> ChatCompletion? {
+            await cache?.lookup(key)
+        }
+
+        /// Keeps a finished answer; an empty one is not worth keeping.
+        public func keep(_ completion: ChatCompletion) async {
+            guard let cache, !completion.content.isEmpty else { return }
+            await cache.store(completion, under: key)
+        }
+    }
 }

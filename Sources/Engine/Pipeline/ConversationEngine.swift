@@ -207,8 +207,8 @@ public final class ConversationEngine: Sendable {
         let request = ChatRequest(model: model, messages: messages)
         let started = ContinuousClock.now
         let completion: ChatCompletion
-        let cacheKey = responseCache.map { _ in ResponseCache.key(for: request) } ?? ""
-        if let responseCache, let cached = await responseCache.lookup(cacheKey) {
+        let cacheEntry = ResponseCache.entry(for: request, in: responseCache)
+        if let cached = await cacheEntry.lookup() {
             metrics.responseCache("hit")
             completion = cached
         } else {
@@ -231,9 +231,9 @@ public final class ConversationEngine: Sendable {
                 logger.warning("LLM request failed on every route", metadata: ["hub.model": "\(model)", "error": "\(error)"])
                 return .text("Sorry, I couldn't get an answer right now. Please try again in a moment.", kind: .failure)
             }
-            if let responseCache {
+            if cacheEntry.isEnabled {
                 metrics.responseCache("miss")
-                if !completion.content.isEmpty { await responseCache.store(completion, under: cacheKey) }
+                await cacheEntry.keep(completion)
             }
         }
         let answer = completion.content.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -124,8 +124,8 @@ struct OpenAIController: Sendable {
 
     private func whole(_ parsed: Parsed) async -> Response {
         let completion: ChatCompletion
-        let cacheKey = responseCache.map { _ in ResponseCache.key(for: parsed.request) } ?? ""
-        if let responseCache, let cached = await responseCache.lookup(cacheKey) {
+        let cacheEntry = ResponseCache.entry(for: parsed.request, in: responseCache)
+        if let cached = await cacheEntry.lookup() {
             completion = cached
         } else {
             do {
@@ -133,7 +133,7 @@ struct OpenAIController: Sendable {
             } catch {
                 return Self.failure(error)
             }
-            if let responseCache, !completion.content.isEmpty { await responseCache.store(completion, under: cacheKey) }
+            await cacheEntry.keep(completion)
         }
         var body: [String: JSONValue] = [
             "id": .string(Self.newID()), "object": "chat.completion", "created": .int(Int64(Date().timeIntervalSince1970)),
@@ -156,11 +156,10 @@ struct OpenAIController: Sendable {
         let created = Int64(Date().timeIntervalSince1970)
         let router = self.router
         let request = parsed.request
-        let responseCache = self.responseCache
         let events: AsyncThrowingStream<(model: String, delta: ChatDelta), any Error>
         let producer: Task<Void, Never>?
-        let cacheKey = responseCache.map { _ in ResponseCache.key(for: request) } ?? ""
-        if let responseCache, let cached = await responseCache.lookup(cacheKey) {
+        let cacheEntry = ResponseCache.entry(for: request, in: responseCache)
+        if let cached = await cacheEntry.lookup() {
             // A finished answer from the cache, replayed as a stream; no upstream call.
             let model = cached.model.isEmpty ? request.model : cached.model
             let (replay, sink) = AsyncThrowingStream.makeStream(of: (model: String, delta: ChatDelta).self)
@@ -175,7 +174,7 @@ struct OpenAIController: Sendable {
                 // Only a stream that finished is cached; stored before [DONE] goes out, so a client
                 // that asks again at once finds it.
                 let stream = try await RoutedStream.start(request, router: router) { routed in
-                    if let responseCache, !routed.completion.content.isEmpty { await responseCache.store(routed.completion, under: cacheKey) }
+                    await cacheEntry.keep(routed.completion)
                 }
                 events = stream.events
                 producer = stream.producer
