@@ -266,18 +266,18 @@ class Run:
         self.screenshot("streamed.png")
         self.check_console("streaming an answer")
 
+    def conversation_shown(self):
+        """Whether the page shows the prompt and a finished answer containing the expected text."""
+        prompt, expect = self.args.prompt.strip(), self.args.expect
+        users = [e.text for e in self.find("#messages .message.user")]
+        answers = [e.text for e in self.find('#messages .message.assistant[data-done="true"]')]
+        return any(prompt in u for u in users) and any(expect in a for a in answers)
+
     def history(self):
         self.driver.refresh()
         self.wait_connected("after reloading")
         self.wait_history("after reloading")
-        prompt, expect = self.args.prompt.strip(), self.args.expect
-
-        def shown():
-            users = [e.text for e in self.find("#messages .message.user")]
-            answers = [e.text for e in self.find('#messages .message.assistant[data-done="true"]')]
-            return any(prompt in u for u in users) and any(expect in a for a in answers)
-
-        self.wait("the history to show the prompt and its answer", shown)
+        self.wait("the history to show the prompt and its answer", self.conversation_shown)
         self.found["history_messages"] = len(self.find("#messages .message.user, #messages .message.assistant"))
         self.screenshot("history.png")
         self.check_console("reloading")
@@ -298,14 +298,7 @@ class Run:
         self.screenshot("disconnected.png")
         self.wait("the page to reconnect by itself", lambda: state() == "connected", timeout=40)
         self.wait_history("after reconnecting")
-        prompt, expect = self.args.prompt.strip(), self.args.expect
-
-        def shown():
-            users = [e.text for e in self.find("#messages .message.user")]
-            answers = [e.text for e in self.find('#messages .message.assistant[data-done="true"]')]
-            return any(prompt in u for u in users) and any(expect in a for a in answers)
-
-        self.wait("the conversation to be shown again after reconnecting", shown)
+        self.wait("the conversation to be shown again after reconnecting", self.conversation_shown)
         # The refused connections while the hub was away are expected console errors; nothing else is.
         self.collect_console()
         outage = ("ERR_CONNECTION_REFUSED", "WebSocket connection to", "ERR_CONNECTION_RESET", "ERR_EMPTY_RESPONSE")
