@@ -60,9 +60,12 @@ final class RESPReplyReader {
     /// The values live in the builder, so there is nothing for hiredis to hold or free.
     private static var placeholder: UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: 1) }
 
-    private static func builder(of task: UnsafePointer<redisReadTask>?) -> ReplyBuilder? {
+    /// Hands a callback's value to the builder behind `task`; NULL (hiredis: out of memory) when
+    /// the task carries no builder, which a reader made by `init` never does.
+    private static func report(_ task: UnsafePointer<redisReadTask>?, _ build: (ReplyBuilder) -> Void) -> UnsafeMutableRawPointer? {
         guard let privdata = task?.pointee.privdata else { return nil }
-        return Unmanaged<ReplyBuilder>.fromOpaque(privdata).takeUnretainedValue()
+        build(Unmanaged<ReplyBuilder>.fromOpaque(privdata).takeUnretainedValue())
+        return placeholder
     }
 
     /// The callback table, allocated once for the process (hiredis keeps a pointer to it; nothing
@@ -72,30 +75,18 @@ final class RESPReplyReader {
         table.initialize(
             to: redisReplyObjectFunctions(
                 createString: { task, string, length in
-                    guard let task, let builder = RESPReplyReader.builder(of: task) else { return nil }
-                    let bytes = UnsafeRawBufferPointer(start: string.map(UnsafeRawPointer.init), count: string == nil ? 0 : length)
-                    switch task.pointee.type {
-                    case REDIS_REPLY_STATUS: builder.add(.simpleString(String(decoding: bytes, as: UTF8.self)))
-                    case REDIS_REPLY_ERROR: builder.add(.error(String(decoding: bytes, as: UTF8.self)))
-                    default: builder.add(.bulkString(Array(bytes)))
+                    RESPReplyReader.report(task) { builder in
+                        let bytes = UnsafeRawBufferPointer(start: string.map(UnsafeRawPointer.init), count: string == nil ? 0 : length)
+                        switch task?.pointee.type {
+                        case REDIS_REPLY_STATUS: builder.add(.simpleString(String(decoding: bytes, as: UTF8.self)))
+                        case REDIS_REPLY_ERROR: builder.add(.error(String(decoding: bytes, as: UTF8.self)))
+                        default: builder.add(.bulkString(Array(bytes)))
+                        }
                     }
-                    return RESPReplyReader.placeholder
                 },
-                createArray: { task, count in
-                    guard let builder = RESPReplyReader.builder(of: task) else { return nil }
-                    builder.openArray(count: Int(count))
-                    return RESPReplyReader.placeholder
-                },
-                createInteger: { task, value in
-                    guard let builder = RESPReplyReader.builder(of: task) else { return nil }
-                    builder.add(.integer(Int64(value)))
-                    return RESPReplyReader.placeholder
-                },
-                createNil: { task in
-                    guard let builder = RESPReplyReader.builder(of: task) else { return nil }
-                    builder.add(.null)
-                    return RESPReplyReader.placeholder
-                },
+                createArray: { task, count in RESPReplyReader.report(task) { $0.openArray(count: Int(count)) } },
+                createInteger: { task, value in RESPReplyReader.report(task) { $0.add(.integer(Int64(value))) } },
+                createNil: { task in RESPReplyReader.report(task) { $0.add(.null) } },
                 freeObject: { _ in }
             ))
         return table
