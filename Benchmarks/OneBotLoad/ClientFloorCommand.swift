@@ -84,16 +84,15 @@ struct ClientFloorCommand: AsyncParsableCommand {
         var latencies = LatencyHistogram()
         try await withCaller(kind, target, client) { call in
             for _ in 0..<sequential {
-                let start = ContinuousClock.now
+                let start = Monotonic.now()
                 try Self.expectOK(try await call())
-                let elapsed = ContinuousClock.now - start
-                latencies.record(microseconds: UInt64(max(0, elapsed.components.attoseconds / 1_000_000_000_000 + elapsed.components.seconds * 1_000_000)))
+                latencies.record(microseconds: (Monotonic.now() - start) / 1_000)
             }
         }
         // Throughput and CPU: many callers at once.
         let perCaller = max(1, concurrent / callers)
         let cpuBefore = ProcessCPU.ownSeconds()
-        let start = ContinuousClock.now
+        let start = Monotonic.now()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<callers {
                 group.addTask {
@@ -104,8 +103,7 @@ struct ClientFloorCommand: AsyncParsableCommand {
             }
             try await group.waitForAll()
         }
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = Double(Monotonic.now() - start) / Double(Monotonic.second)
         let cpu = ProcessCPU.spent(from: cpuBefore, to: ProcessCPU.ownSeconds()) ?? 0
         let total = Double(perCaller * callers)
         return Result(
