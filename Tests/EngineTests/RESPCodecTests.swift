@@ -20,6 +20,21 @@ struct RESPCodecTests {
         #expect(encoded(RedisCommand("ECHO", "é😀")) == Array("*2\r\n$4\r\nECHO\r\n$6\r\né😀\r\n".utf8))
     }
 
+    /// The size the client reserves for a command is the size hiredis writes, at every digit
+    /// boundary of counts and lengths (a short guess would grow the buffer, a long one waste it).
+    @Test(arguments: [0, 1, 9, 10, 99, 100, 65_535, 1 << 20])
+    func encodedSizeIsExact(length: Int) {
+        let value = RedisArgument.bytes(Array(repeating: 0x0d, count: length))
+        let commands = [
+            RedisCommand("SET", "k", value), RedisCommand("PING"), RedisCommand("", arguments: []),
+            RedisCommand("DEL", arguments: Array(repeating: "key", count: length > 1000 ? 1000 : length)),
+            RedisCommand("ECHO", RedisArgument(String(repeating: "é", count: min(length, 5000)))),
+        ]
+        for command in commands {
+            #expect(command.encodedSize == encoded(command).count, "\(command) with \(length)")
+        }
+    }
+
     @Test func commandDescriptionNeverShowsArguments() {
         #expect("\(RedisCommand("AUTH", "user", "hunter2"))" == "AUTH")
     }

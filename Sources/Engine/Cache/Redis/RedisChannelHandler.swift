@@ -1,19 +1,27 @@
 // SPDX-License-Identifier: Apache-2.0
 import NIOCore
 
-/// Commands for a Redis channel, with the continuation waiting for their replies.
+/// Commands for a Redis channel, already encoded, with the continuation waiting for their replies.
 struct RedisRequest: Sendable {
-    var commands: [RedisCommand]
+    /// The commands in RESP, one after the other.
+    var encoded: ByteBuffer
+    /// How many commands `encoded` holds (as many replies are owed).
+    var count: Int
+    /// The first command's name, for a timeout error (arguments may be secrets).
+    var name: String
     var continuation: UnsafeContinuation<[RESPValue], any Error>
     var timeout: TimeAmount
 }
 
-/// Encodes requests, decodes replies with hiredis and matches them to requests in order (Redis
-/// answers a connection's commands in the order they were sent, so any number may be in flight).
+/// Writes encoded requests, decodes replies with hiredis and matches them to requests in order
+/// (Redis answers a connection's commands in the order they were sent, so any number may be in
+/// flight).
 ///
 /// Requests come in through ``submit(_:)`` on the channel's event loop rather than through the
 /// pipeline's `write`: a caller's round trip then costs one hop onto the loop and one resumed
-/// continuation, with no future, no write promise and no boxing on the way.
+/// continuation, with no future, no write promise and no boxing on the way. Callers encode their
+/// commands before the hop (``RedisConnection/send(_:timeout:)``), so the loop, which every
+/// command of the connection goes through, only copies bytes out and decodes replies.
 ///
 /// A request that outlives its timeout fails with ``RedisError/timeout(command:)`` and closes the
 /// connection: the replies still owed on it can no longer be trusted to line up, and a fresh
@@ -23,8 +31,8 @@ final class RedisChannelHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private struct Pending {
-        /// The first command (named in a timeout error).
-        let first: RedisCommand
+        /// The first command's name (named in a timeout error).
+        let name: String
         let count: Int
         let continuation: UnsafeContinuation<[RESPValue], any Error>
         let deadline: NIODeadline
@@ -43,9 +51,13 @@ final class RedisChannelHandler: ChannelInboundHandler {
     private var failure: RedisError?
     /// A flush is scheduled for the end of this event-loop turn.
     private var flushScheduled = false
-    /// Commands encoded since the last flush, written as one buffer (one allocation and one iovec
-    /// for a whole turn's worth of requests).
-    private var unflushed: ByteBuffer?
+    /// Requests' bytes since the last flush, written as one buffer (one iovec for a whole turn's
+    /// worth of requests). The buffer is kept and cleared after each flush (NIO has normally
+    /// written it and let go by then), so a busy connection does not allocate one per turn.
+    private var outbound = ByteBuffer()
+    /// Beyond this capacity the outbound buffer is not kept after a flush (one large value must
+    /// not pin its size for the connection's life).
+    private static let outboundKeep = 64 * 1024
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -56,22 +68,19 @@ final class RedisChannelHandler: ChannelInboundHandler {
         self.context = nil
     }
 
-    /// Queues a request's commands for the next flush. Call on the channel's event loop.
+    /// Queues a request's bytes for the next flush. Call on the channel's event loop.
     func submit(_ request: RedisRequest) {
         guard let context, failure == nil else {
             request.continuation.resume(throwing: failure ?? .connectionClosed)
             return
         }
-        guard !request.commands.isEmpty else {
+        guard request.count > 0 else {
             request.continuation.resume(returning: [])
             return
         }
-        var buffer = unflushed ?? context.channel.allocator.buffer(capacity: max(4096, 32 * request.commands.count))
-        unflushed = nil  // no second reference while appending: the buffer grows in place
-        for command in request.commands { command.encode(into: &buffer) }
-        unflushed = buffer
+        outbound.writeImmutableBuffer(request.encoded)
         let deadline = NIODeadline.now() + request.timeout
-        pending.append(Pending(first: request.commands[0], count: request.commands.count, continuation: request.continuation, deadline: deadline))
+        pending.append(Pending(name: request.name, count: request.count, continuation: request.continuation, deadline: deadline))
         if deadline < timerDeadline { arm(at: deadline, context: context) }
         scheduleFlush(context: context)
     }
@@ -83,9 +92,13 @@ final class RedisChannelHandler: ChannelInboundHandler {
         flushScheduled = true
         context.eventLoop.assumeIsolated().execute { [self] in
             self.flushScheduled = false
-            guard let buffer = self.unflushed, self.failure == nil else { return }
-            self.unflushed = nil
-            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+            guard self.outbound.readableBytes > 0, self.failure == nil else { return }
+            context.writeAndFlush(self.wrapOutboundOut(self.outbound), promise: nil)
+            if self.outbound.capacity > Self.outboundKeep {
+                self.outbound = ByteBuffer()
+            } else {
+                self.outbound.clear()
+            }
         }
     }
 
@@ -134,7 +147,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
             if request.deadline <= now {
                 // The late request gets the timeout, the others the closed connection.
                 pending.remove(at: index).continuation.resume(
-                    throwing: RedisError.timeout(command: request.count == 1 ? request.first.description : "pipeline of \(request.count)"))
+                    throwing: RedisError.timeout(command: request.count == 1 ? request.name : "pipeline of \(request.count)"))
                 fail(with: .connectionClosed, context: context)
                 return
             }
@@ -151,7 +164,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
     private func failAll(_ error: RedisError) {
         if failure == nil { failure = error }
         collected = []
-        unflushed = nil
+        outbound = ByteBuffer()
         timer?.cancel()
         timer = nil
         timerDeadline = .distantFuture

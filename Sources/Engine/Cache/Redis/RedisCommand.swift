@@ -25,46 +25,53 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
     /// The command name only: arguments may be secrets (AUTH) or large values.
     public var description: String { name }
 
+    /// The size of the command in RESP, as `redisFormatCommandArgv` writes it.
+    var encodedSize: Int {
+        var size = 3 + Self.digits(arguments.count + 1) + Self.bulkSize(name.utf8.count)  // *<count>\r\n
+        for argument in arguments { size += Self.bulkSize(argument.count) }
+        return size
+    }
+
+    /// `$<length>\r\n<bytes>\r\n`
+    private static func bulkSize(_ length: Int) -> Int { 5 + digits(length) + length }
+
+    private static func digits(_ value: Int) -> Int {
+        var (value, digits) = (value, 1)
+        while value >= 10 { (value, digits) = (value / 10, digits + 1) }
+        return digits
+    }
+
     /// Appends the command in RESP, formatted by hiredis' `redisFormatCommandArgv` (lengths passed
     /// explicitly, so NUL and CRLF inside arguments are kept).
     func encode(into buffer: inout ByteBuffer) {
         let count = arguments.count + 1
-        // The argument vectors live on the stack, and the arguments are passed where they are
-        // stored (no joined copy): each argument's storage is pinned by a nested closure.
-        withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: count) { pointers in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { lengths in
-                var name = self.name
-                name.withUTF8 { nameBytes in
-                    pointers[0] = nameBytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) } ?? Self.empty
-                    lengths[0] = nameBytes.count
-                    pin(from: 0, pointers, lengths) {
-                        var target: UnsafeMutablePointer<CChar>?
-                        let length = redisFormatCommandArgv(&target, Int32(count), pointers.baseAddress, lengths.baseAddress)
-                        guard length > 0, let target else { preconditionFailure("redisFormatCommandArgv failed (out of memory)") }
-                        buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(length)))
-                        redisFreeCommand(target)
+        var total = name.utf8.count
+        for argument in arguments { total += argument.count }
+        // hiredis takes a vector of pointers that must all be valid at once: the name and the
+        // arguments are gathered into one scratch area (on the stack when small) rather than each
+        // storage being pinned by its own nested closure.
+        withUnsafeTemporaryAllocation(byteCount: max(total, 1), alignment: 1) { scratch in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: count) { pointers in
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { lengths in
+                    var offset = 0
+                    func place(_ index: Int, _ length: Int) -> UnsafeMutableRawBufferPointer {
+                        let slice = UnsafeMutableRawBufferPointer(rebasing: scratch[offset..<offset + length])
+                        pointers[index] = UnsafePointer(scratch.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self))
+                        lengths[index] = length
+                        offset += length
+                        return slice
                     }
+                    place(0, name.utf8.count).copyBytes(from: name.utf8)
+                    for (index, argument) in arguments.enumerated() {
+                        argument.copyBytes(to: place(index + 1, argument.count))
+                    }
+                    var target: UnsafeMutablePointer<CChar>?
+                    let length = redisFormatCommandArgv(&target, Int32(count), pointers.baseAddress, lengths.baseAddress)
+                    guard length > 0, let target else { preconditionFailure("redisFormatCommandArgv failed (out of memory)") }
+                    buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(length)))
+                    redisFreeCommand(target)
                 }
             }
-        }
-    }
-
-    /// A valid pointer for empty arguments (hiredis reads zero bytes from it).
-    private static var empty: UnsafePointer<CChar> {
-        UnsafeRawPointer(("" as StaticString).utf8Start).assumingMemoryBound(to: CChar.self)
-    }
-
-    /// Fills `pointers` and `lengths` from argument `index` on, each inside its own storage access,
-    /// then runs `body` with all of them valid.
-    private func pin(
-        from index: Int, _ pointers: UnsafeMutableBufferPointer<UnsafePointer<CChar>?>, _ lengths: UnsafeMutableBufferPointer<Int>,
-        _ body: () -> Void
-    ) {
-        guard index < arguments.count else { return body() }
-        arguments[index].withUnsafeBytes { bytes in
-            pointers[index + 1] = bytes.baseAddress.map { $0.assumingMemoryBound(to: CChar.self) } ?? Self.empty
-            lengths[index + 1] = bytes.count
-            pin(from: index + 1, pointers, lengths, body)
         }
     }
 }
@@ -102,6 +109,22 @@ public struct RedisArgument: Sendable, Hashable, ExpressibleByStringLiteral, Exp
         var argument = RedisArgument("")
         argument.storage = .bytes(bytes)
         return argument
+    }
+
+    /// The number of bytes sent.
+    var count: Int {
+        switch storage {
+        case .text(let text): text.utf8.count
+        case .bytes(let bytes): bytes.count
+        }
+    }
+
+    /// Copies the argument's bytes (``count`` of them) to `target`.
+    func copyBytes(to target: UnsafeMutableRawBufferPointer) {
+        switch storage {
+        case .text(let text): target.copyBytes(from: text.utf8)
+        case .bytes(let bytes): target.copyBytes(from: bytes)
+        }
     }
 
     /// Calls `body` with the argument's bytes, valid only during the call.

@@ -89,13 +89,18 @@ public final class RedisConnection: Sendable {
     }
 
     /// Sends commands in one write and waits for all their replies (error replies included, as values).
+    ///
+    /// The commands are encoded here, on the caller's thread; the event loop only queues the bytes.
     public func send(_ commands: [RedisCommand], timeout: TimeAmount? = nil) async throws -> [RESPValue] {
-        let timeout = timeout ?? commandTimeout
-        let handler = self.handler
+        guard let first = commands.first else { return [] }
         // A closed channel's event loop may be gone; its handler has failed everything already.
         guard channel.isActive else { throw RedisError.connectionClosed }
+        var encoded = ByteBufferAllocator().buffer(capacity: commands.reduce(0) { $0 + $1.encodedSize })
+        for command in commands { command.encode(into: &encoded) }
+        let timeout = timeout ?? commandTimeout
+        let handler = self.handler
         return try await withUnsafeThrowingContinuation { continuation in
-            let request = RedisRequest(commands: commands, continuation: continuation, timeout: timeout)
+            let request = RedisRequest(encoded: encoded, count: commands.count, name: first.name, continuation: continuation, timeout: timeout)
             if handler.eventLoop.inEventLoop {
                 handler.value.submit(request)
             } else {
