@@ -28,7 +28,7 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
     /// The size of the command in RESP, as `redisFormatCommandArgv` writes it.
     var encodedSize: Int {
         var size = 3 + Self.digits(arguments.count + 1) + Self.bulkSize(name.utf8.count)  // *<count>\r\n
-        for argument in arguments { size += Self.bulkSize(argument.count) }
+        for index in arguments.indices { size += Self.bulkSize(arguments[index].count) }
         return size
     }
 
@@ -46,7 +46,7 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
     func encode(into buffer: inout ByteBuffer) {
         let count = arguments.count + 1
         var total = name.utf8.count
-        for argument in arguments { total += argument.count }
+        for index in arguments.indices { total += arguments[index].count }
         // hiredis takes a vector of pointers that must all be valid at once: the name and the
         // arguments are gathered into one scratch area (on the stack when small) rather than each
         // storage being pinned by its own nested closure.
@@ -62,8 +62,8 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
                         return slice
                     }
                     place(0, name.utf8.count).copyBytes(from: name.utf8)
-                    for (index, argument) in arguments.enumerated() {
-                        argument.copyBytes(to: place(index + 1, argument.count))
+                    for index in arguments.indices {
+                        arguments[index].copyBytes(to: place(index + 1, arguments[index].count))
                     }
                     var target: UnsafeMutablePointer<CChar>?
                     let length = redisFormatCommandArgv(&target, Int32(count), pointers.baseAddress, lengths.baseAddress)

@@ -95,8 +95,11 @@ public final class RedisConnection: Sendable {
         guard let first = commands.first else { return [] }
         // A closed channel's event loop may be gone; its handler has failed everything already.
         guard channel.isActive else { throw RedisError.connectionClosed }
-        var encoded = ByteBufferAllocator().buffer(capacity: commands.reduce(0) { $0 + $1.encodedSize })
-        for command in commands { command.encode(into: &encoded) }
+        // Elements are used in place (by index), not copied out: no reference counting per command.
+        var size = 0
+        for index in commands.indices { size += commands[index].encodedSize }
+        var encoded = ByteBufferAllocator().buffer(capacity: size)
+        for index in commands.indices { commands[index].encode(into: &encoded) }
         let timeout = timeout ?? commandTimeout
         let handler = self.handler
         return try await withUnsafeThrowingContinuation { continuation in
