@@ -5,7 +5,7 @@
 # redis-server, unpipelined and pipelined, and the latency of an engine cache hit.
 # Tunables (environment):
 #   BENCH_REDIS_REQUESTS  commands per run (default 400000)
-#   BENCH_REDIS_ROUNDS    alternating runs of each side per row; the median counts (default 5)
+#   BENCH_REDIS_ROUNDS    alternating runs of each side per row; the medians count (default 7)
 #   BENCH_REDIS_CLIENTS   concurrent callers / redis-benchmark connections (default 50)
 #   BENCH_REDIS_PIPELINE  commands per pipeline in the pipelined runs (default 16)
 #   BENCH_SKIP_BUILD=1    use the existing .build/release binaries
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BIN="$(pwd)/.build/release"
 REQUESTS=${BENCH_REDIS_REQUESTS:-400000}
-ROUNDS=${BENCH_REDIS_ROUNDS:-5}
+ROUNDS=${BENCH_REDIS_ROUNDS:-7}
 CLIENTS=${BENCH_REDIS_CLIENTS:-50}
 PIPELINE=${BENCH_REDIS_PIPELINE:-16}
 
@@ -50,24 +50,29 @@ ours() {
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-# Each side runs ROUNDS times, alternating, and the median counts: the two share the machine with
-# the server, and single runs move by a third (at times by half) from one to the next.
+# Each side runs ROUNDS times, alternating, and the medians count: the two share the machine with
+# the server, and single runs move by a third (at times by half) from one to the next. The ratio
+# is the median of each round's own ratio (its two runs are seconds apart, so a slow or fast spell
+# of the machine touches both), with the lowest and highest round beside it.
 row() {
     local label=$1 pipeline=$2 pool=$3
-    local theirs mine a=() b=()
+    local theirs mine ratios a=() b=() r=()
     for _ in $(seq "$ROUNDS"); do
         a+=("$(reference "$pipeline")")
         b+=("$(ours "$pipeline" "$pool")")
+        r+=("$(awk -v a="${b[-1]}" -v b="${a[-1]}" 'BEGIN { printf "%.0f", 100 * a / b }')")
     done
     theirs=$(printf '%s\n' "${a[@]}" | median)
     mine=$(printf '%s\n' "${b[@]}" | median)
-    printf '| %s | %s | %s | %s%% |\n' "$label" "$theirs" "$mine" "$(awk -v a="$mine" -v b="$theirs" 'BEGIN { printf "%.0f", 100 * a / b }')"
+    ratios=$(printf '%s\n' "${r[@]}" | sort -n)
+    printf '| %s | %s | %s | %s%% (%s–%s%%) |\n' "$label" "$theirs" "$mine" \
+        "$(echo "$ratios" | median)" "$(echo "$ratios" | head -1)" "$(echo "$ratios" | tail -1)"
 }
 
 echo
 echo "Redis client benchmark ($(date -u +%Y-%m-%d), $(nproc) CPU(s); SET+GET, $REQUESTS commands, $CLIENTS callers)"
 echo
-echo "| mode | redis-benchmark ops/s (median of $ROUNDS) | hub RedisClient ops/s (median of $ROUNDS) | ratio |"
+echo "| mode | redis-benchmark ops/s (median of $ROUNDS) | hub RedisClient ops/s (median of $ROUNDS) | ratio (median of rounds; range) |"
 echo "|---|---|---|---|"
 row "unpipelined (one awaited command per caller), pool 2" 1 2
 row "unpipelined, pool 8" 1 8

@@ -47,31 +47,30 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
         let count = arguments.count + 1
         var total = name.utf8.count
         for index in arguments.indices { total += arguments[index].count }
-        // hiredis takes a vector of pointers that must all be valid at once: the name and the
-        // arguments are gathered into one scratch area (on the stack when small) rather than each
-        // storage being pinned by its own nested closure.
-        withUnsafeTemporaryAllocation(byteCount: max(total, 1), alignment: 1) { scratch in
-            withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: count) { pointers in
-                withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { lengths in
-                    var offset = 0
-                    func place(_ index: Int, _ length: Int) -> UnsafeMutableRawBufferPointer {
-                        let slice = UnsafeMutableRawBufferPointer(rebasing: scratch[offset..<offset + length])
-                        pointers[index] = UnsafePointer(scratch.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self))
-                        lengths[index] = length
-                        offset += length
-                        return slice
-                    }
-                    place(0, name.utf8.count).copyBytes(from: name.utf8)
-                    for index in arguments.indices {
-                        arguments[index].copyBytes(to: place(index + 1, arguments[index].count))
-                    }
-                    var target: UnsafeMutablePointer<CChar>?
-                    let length = redisFormatCommandArgv(&target, Int32(count), pointers.baseAddress, lengths.baseAddress)
-                    guard length > 0, let target else { preconditionFailure("redisFormatCommandArgv failed (out of memory)") }
-                    buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(length)))
-                    redisFreeCommand(target)
-                }
+        // hiredis takes a vector of pointers that must all be valid at once: the vectors and the
+        // bytes of the name and arguments share one scratch area (on the stack when small),
+        // rather than each argument's storage being pinned by its own nested closure.
+        let vector = count * MemoryLayout<Int>.stride
+        withUnsafeTemporaryAllocation(byteCount: 2 * vector + total, alignment: MemoryLayout<Int>.alignment) { scratch in
+            let base = scratch.baseAddress!
+            let pointers = base.bindMemory(to: UnsafePointer<CChar>?.self, capacity: count)
+            let lengths = (base + vector).bindMemory(to: Int.self, capacity: count)
+            var cursor = base + 2 * vector
+            func place(_ index: Int, _ length: Int) -> UnsafeMutableRawBufferPointer {
+                pointers[index] = UnsafePointer(cursor.assumingMemoryBound(to: CChar.self))
+                lengths[index] = length
+                defer { cursor += length }
+                return UnsafeMutableRawBufferPointer(start: cursor, count: length)
             }
+            place(0, name.utf8.count).copyBytes(from: name.utf8)
+            for index in arguments.indices {
+                arguments[index].copyBytes(to: place(index + 1, arguments[index].count))
+            }
+            var target: UnsafeMutablePointer<CChar>?
+            let length = redisFormatCommandArgv(&target, Int32(count), pointers, lengths)
+            guard length > 0, let target else { preconditionFailure("redisFormatCommandArgv failed (out of memory)") }
+            buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(length)))
+            redisFreeCommand(target)
         }
     }
 }
