@@ -124,6 +124,37 @@ struct RedisClientTests {
         }
     }
 
+    /// Light load rides the first connection; requests beyond ``RedisClient/spillAt`` waiting on
+    /// it go to the second. A private server, held busy by a script, so that requests pile up.
+    @Test func commandsFillTheFirstConnectionAndSpillOverToTheNext() async throws {
+        let server = try await RedisServer.start()
+        try await withClient(server.url, commandTimeout: .seconds(10), poolSize: 2) { redis in
+            for _ in 0..<300 where redis.liveConnections < 2 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(redis.liveConnections == 2)
+            var quiet = Set<Int64>()
+            for _ in 0..<20 { quiet.insert(try await redis.send(RedisCommand("CLIENT", "ID")).integer ?? -1) }
+            #expect(quiet.count == 1, "one connection carries light load")
+
+            // Busy for 800 ms (the requests below are sent well within it): all of them wait.
+            let spin = "local t = redis.call('TIME') local start = t[1] * 1000000 + t[2] "
+                + "repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start > 800000 return 1"
+            let busy = Task { try await redis.send(RedisCommand("EVAL", RedisArgument(spin), 0)) }
+            try await Task.sleep(for: .milliseconds(50))
+            let counts = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for _ in 0..<(RedisClient.spillAt + RedisClient.spillAt / 2) {
+                    group.addTask { try await redis.send(RedisCommand("CLIENT", "ID")).integer ?? -1 }
+                }
+                var counts = [Int64: Int]()
+                for try await id in group { counts[id, default: 0] += 1 }
+                return counts
+            }
+            #expect(try await busy.value == .integer(1))
+            #expect(counts.count == 2, "the overflow went to the second connection: \(counts)")
+            #expect((counts[quiet.first ?? -1] ?? 0) >= RedisClient.spillAt - 1, "the first was filled first: \(counts)")
+        }
+        await server.stop()
+    }
+
     @Test func scriptsRunBySHAAndReloadAfterAFlush() async throws {
         try await withClient(try await RedisServer.sharedURL()) { redis in
             let script = RedisScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")

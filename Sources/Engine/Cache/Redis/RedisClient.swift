@@ -8,8 +8,17 @@ import Synchronization
 
 /// An async Redis client: a small pool of pipelined connections that reconnect with backoff.
 ///
-/// Run it as a `Service`; it keeps ``RedisConfiguration/poolSize`` connections open and spreads
-/// commands over them. While no connection is up the client answers at once with
+/// Run it as a `Service`; it keeps ``RedisConfiguration/poolSize`` connections open and fills them
+/// in order: a command goes to the first live connection unless that one already has
+/// ``spillAt`` requests awaiting replies, then to the next, and to the least busy when all are.
+/// Redis runs one command at a time, so one connection carrying everything costs least on both
+/// sides: each event-loop turn sends one larger write and reads one larger reply, where spreading
+/// the same load would split it into several smaller ones (measured with `RedisLoad`: about a
+/// sixth less client CPU per pipelined command than round robin over two connections). The other
+/// connections carry the overflow and stand by: when the first one drops, commands go on over the
+/// next at once, while it reconnects.
+///
+/// While no connection is up the client answers at once with
 /// ``RedisError/unavailable(_:)`` (so callers fall back without waiting), except during a first
 /// attempt to (re)connect, which commands wait for up to the connect timeout.
 ///
@@ -34,7 +43,6 @@ public final class RedisClient: Service, Sendable {
 
     private struct State {
         var slots: [Slot]
-        var nextSlot = 0
         var isUp = false
         var lastError: String = "not connected yet"
         var waiters: [Waiter] = []
@@ -63,8 +71,16 @@ public final class RedisClient: Service, Sendable {
         self.state = Mutex(State(slots: Array(repeating: .connecting(retry: false), count: configuration.poolSize)))
     }
 
+    /// Requests a connection may have awaiting replies before commands go to the next one.
+    static let spillAt = 64
+
     /// Whether at least one connection is up.
     public var isUp: Bool { state.withLock { $0.isUp } }
+
+    /// How many connections are up.
+    var liveConnections: Int {
+        state.withLock { $0.slots.count { if case .up(let connection) = $0 { connection.isActive } else { false } } }
+    }
 
     /// Why the client is down (the last connection error), for `/ready`'s detail.
     public var lastError: String { state.withLock { $0.lastError } }
@@ -104,13 +120,14 @@ public final class RedisClient: Service, Sendable {
             case unavailable(String)
         }
         let choice = state.withLock { state -> Choice in
-            for offset in 0..<state.slots.count {
-                let index = (state.nextSlot + offset) % state.slots.count
-                if case .up(let connection) = state.slots[index], connection.isActive {
-                    state.nextSlot = index + 1
-                    return .ready(connection)
-                }
+            var least: (connection: RedisConnection, load: Int)?
+            for slot in state.slots {
+                guard case .up(let connection) = slot, connection.isActive else { continue }
+                let load = connection.inFlight.load(ordering: .relaxed)
+                if load < Self.spillAt { return .ready(connection) }
+                if load < least?.load ?? .max { least = (connection, load) }
             }
+            if let least { return .ready(least.connection) }
             let firstAttempt = state.slots.contains { if case .connecting(retry: false) = $0 { true } else { false } }
             guard firstAttempt else { return .unavailable(state.lastError) }
             state.nextWaiterID += 1

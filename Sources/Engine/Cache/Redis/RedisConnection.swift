@@ -2,12 +2,15 @@
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// One connection to Redis, authenticated and on the right database, carrying pipelined commands.
 public final class RedisConnection: Sendable {
     let channel: any Channel
     private let handler: NIOLoopBound<RedisChannelHandler>
     private let commandTimeout: TimeAmount
+    /// Requests sent and not yet answered (read by the pool to choose a connection).
+    let inFlight = Atomic<Int>(0)
 
     private init(channel: any Channel, handler: NIOLoopBound<RedisChannelHandler>, commandTimeout: TimeAmount) {
         self.channel = channel
@@ -102,6 +105,8 @@ public final class RedisConnection: Sendable {
         for index in commands.indices { commands[index].encode(into: &encoded) }
         let timeout = timeout ?? commandTimeout
         let handler = self.handler
+        inFlight.add(1, ordering: .relaxed)
+        defer { inFlight.subtract(1, ordering: .relaxed) }
         return try await withUnsafeThrowingContinuation { continuation in
             let request = RedisRequest(encoded: encoded, count: commands.count, name: first.name, continuation: continuation, timeout: timeout)
             if handler.eventLoop.inEventLoop {
