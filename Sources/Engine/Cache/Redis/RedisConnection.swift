@@ -98,7 +98,6 @@ public final class RedisConnection: Sendable {
         guard let first = commands.first else { return [] }
         // A closed channel's event loop may be gone; its handler has failed everything already.
         guard channel.isActive else { throw RedisError.connectionClosed }
-        // Elements are used in place (by index), not copied out: no reference counting per command.
         var size = 0
         for index in commands.indices { size += commands[index].encodedSize }
         var encoded = ByteBufferAllocator().buffer(capacity: size)
