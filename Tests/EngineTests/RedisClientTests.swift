@@ -155,6 +155,25 @@ struct RedisClientTests {
         await server.stop()
     }
 
+    /// A connection stalled on its own is passed over while it has a request waiting longer than
+    /// ``RedisConnectionLoad/stalledAfter``. `BLPOP` on an empty list holds up its connection only
+    /// (the server goes on serving the others), as a lost packet or a large value on the wire would.
+    @Test func aStalledConnectionIsPassedOver() async throws {
+        try await withClient(try await RedisServer.sharedURL(), commandTimeout: .seconds(10), poolSize: 2) { redis in
+            for _ in 0..<300 where redis.liveConnections < 2 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(redis.liveConnections == 2)
+            let first = try await redis.send(RedisCommand("CLIENT", "ID"))
+            let blocked = Task { try await redis.send(RedisCommand("BLPOP", RedisArgument(key("empty")), 2)) }
+            try await Task.sleep(for: .milliseconds(300))
+            let started = ContinuousClock.now
+            let other = try await redis.send(RedisCommand("CLIENT", "ID"))
+            #expect(ContinuousClock.now - started < .seconds(1), "answered without waiting for the blocked connection")
+            #expect(other != first)
+            #expect(try await blocked.value == .null)
+            #expect(try await redis.send(RedisCommand("CLIENT", "ID")) == first, "back on the first once it answered")
+        }
+    }
+
     @Test func scriptsRunBySHAAndReloadAfterAFlush() async throws {
         try await withClient(try await RedisServer.sharedURL()) { redis in
             let script = RedisScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")

@@ -35,7 +35,14 @@ final class RedisChannelHandler: ChannelInboundHandler {
         let name: String
         let count: Int
         let continuation: UnsafeContinuation<[RESPValue], any Error>
+        let queued: NIODeadline
         let deadline: NIODeadline
+    }
+
+    private let load: RedisConnectionLoad
+
+    init(load: RedisConnectionLoad) {
+        self.load = load
     }
 
     private let reader = RESPReplyReader()
@@ -79,8 +86,10 @@ final class RedisChannelHandler: ChannelInboundHandler {
             return
         }
         outbound.writeImmutableBuffer(request.encoded)
-        let deadline = NIODeadline.now() + request.timeout
-        pending.append(Pending(name: request.name, count: request.count, continuation: request.continuation, deadline: deadline))
+        let now = NIODeadline.now()
+        let deadline = now + request.timeout
+        pending.append(Pending(name: request.name, count: request.count, continuation: request.continuation, queued: now, deadline: deadline))
+        if pending.count == 1 { load.oldestQueued(at: now) }
         if deadline < timerDeadline { arm(at: deadline, context: context) }
         scheduleFlush(context: context)
     }
@@ -111,6 +120,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
                 collected.append(reply)
                 if collected.count == head.count {
                     pending.removeFirst()
+                    load.oldestQueued(at: pending.first?.queued)
                     let replies = collected
                     collected = []
                     head.continuation.resume(returning: replies)
@@ -171,5 +181,6 @@ final class RedisChannelHandler: ChannelInboundHandler {
         while let next = pending.popFirst() {
             next.continuation.resume(throwing: error)
         }
+        load.oldestQueued(at: nil)
     }
 }

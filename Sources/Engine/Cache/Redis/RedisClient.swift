@@ -10,13 +10,14 @@ import Synchronization
 ///
 /// Run it as a `Service`; it keeps ``RedisConfiguration/poolSize`` connections open and fills them
 /// in order: a command goes to the first live connection unless that one already has
-/// ``spillAt`` requests awaiting replies, then to the next, and to the least busy when all are.
+/// ``spillAt`` requests awaiting replies or is stalled (its oldest has waited longer than
+/// ``RedisConnectionLoad/stalledAfter``), then to the next, and to the least busy when all are.
 /// Redis runs one command at a time, so one connection carrying everything costs least on both
 /// sides: each event-loop turn sends one larger write and reads one larger reply, where spreading
 /// the same load would split it into several smaller ones (measured with `RedisLoad`: about a
 /// sixth less client CPU per pipelined command than round robin over two connections). The other
-/// connections carry the overflow and stand by: when the first one drops, commands go on over the
-/// next at once, while it reconnects.
+/// connections carry the overflow and stand by: when the first one drops or stalls, commands go on
+/// over the next at once.
 ///
 /// While no connection is up the client answers at once with
 /// ``RedisError/unavailable(_:)`` (so callers fall back without waiting), except during a first
@@ -121,10 +122,16 @@ public final class RedisClient: Service, Sendable {
         }
         let choice = state.withLock { state -> Choice in
             var least: (connection: RedisConnection, load: Int)?
+            var now: NIODeadline?
             for slot in state.slots {
                 guard case .up(let connection) = slot, connection.isActive else { continue }
-                let load = connection.inFlight.load(ordering: .relaxed)
-                if load < Self.spillAt { return .ready(connection) }
+                let load = connection.load.inFlight.load(ordering: .relaxed)
+                if load == 0 { return .ready(connection) }
+                if load < Self.spillAt {
+                    let time = now ?? .now()
+                    now = time
+                    if !connection.load.isStalled(at: time) { return .ready(connection) }
+                }
                 if load < least?.load ?? .max { least = (connection, load) }
             }
             if let least { return .ready(least.connection) }

@@ -2,19 +2,19 @@
 import Logging
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// One connection to Redis, authenticated and on the right database, carrying pipelined commands.
 public final class RedisConnection: Sendable {
     let channel: any Channel
     private let handler: NIOLoopBound<RedisChannelHandler>
     private let commandTimeout: TimeAmount
-    /// Requests sent and not yet answered (read by the pool to choose a connection).
-    let inFlight = Atomic<Int>(0)
+    /// How busy the connection is (read by the pool to choose a connection).
+    let load: RedisConnectionLoad
 
-    private init(channel: any Channel, handler: NIOLoopBound<RedisChannelHandler>, commandTimeout: TimeAmount) {
+    private init(channel: any Channel, handler: NIOLoopBound<RedisChannelHandler>, load: RedisConnectionLoad, commandTimeout: TimeAmount) {
         self.channel = channel
         self.handler = handler
+        self.load = load
         self.commandTimeout = commandTimeout
     }
 
@@ -23,12 +23,13 @@ public final class RedisConnection: Sendable {
     public static func connect(
         _ configuration: RedisConfiguration, on eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()
     ) async throws -> RedisConnection {
+        let load = RedisConnectionLoad()
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(.init(configuration.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(RedisChannelHandler())
+                    try channel.pipeline.syncOperations.addHandler(RedisChannelHandler(load: load))
                 }
             }
         let channel: any Channel
@@ -47,7 +48,7 @@ public final class RedisConnection: Sendable {
             try? await channel.close()
             throw RedisError.connectFailed("\(configuration.endpoint): the connection closed at once")
         }
-        let connection = RedisConnection(channel: channel, handler: handler, commandTimeout: .init(configuration.commandTimeout))
+        let connection = RedisConnection(channel: channel, handler: handler, load: load, commandTimeout: .init(configuration.commandTimeout))
         do {
             try await connection.handshake(configuration)
         } catch {
@@ -104,8 +105,8 @@ public final class RedisConnection: Sendable {
         for index in commands.indices { commands[index].encode(into: &encoded) }
         let timeout = timeout ?? commandTimeout
         let handler = self.handler
-        inFlight.add(1, ordering: .relaxed)
-        defer { inFlight.subtract(1, ordering: .relaxed) }
+        load.inFlight.add(1, ordering: .relaxed)
+        defer { load.inFlight.subtract(1, ordering: .relaxed) }
         return try await withUnsafeThrowingContinuation { continuation in
             let request = RedisRequest(encoded: encoded, count: commands.count, name: first.name, continuation: continuation, timeout: timeout)
             if handler.eventLoop.inEventLoop {
