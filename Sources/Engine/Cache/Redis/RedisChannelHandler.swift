@@ -5,7 +5,8 @@ import NIOCore
 struct RedisRequest: Sendable {
     /// The commands in RESP, one after the other.
     var encoded: ByteBuffer
-    /// How many commands `encoded` holds (as many replies are owed).
+    /// How many commands `encoded` holds (as many replies are owed); at least one
+    /// (``RedisConnection/send(_:timeout:)`` answers an empty list itself).
     var count: Int
     /// The first command's name, for a timeout error (arguments may be secrets).
     var name: String
@@ -79,10 +80,6 @@ final class RedisChannelHandler: ChannelInboundHandler {
     func submit(_ request: RedisRequest) {
         guard let context, failure == nil else {
             request.continuation.resume(throwing: failure ?? .connectionClosed)
-            return
-        }
-        guard request.count > 0 else {
-            request.continuation.resume(returning: [])
             return
         }
         outbound.writeImmutableBuffer(request.encoded)

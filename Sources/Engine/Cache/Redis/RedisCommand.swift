@@ -77,8 +77,8 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
 
 /// One argument of a ``RedisCommand``.
 ///
-/// Text is kept as the `String` it came as and read in place when the command is encoded (a
-/// string literal costs no copy at all); bytes are kept as given.
+/// Text is kept as the `String` it came as (building a command converts nothing); its bytes are
+/// copied once, into the encoder's scratch area, when the command is sent. Bytes are kept as given.
 public struct RedisArgument: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
     private enum Storage: Sendable {
         case text(String)
