@@ -47,6 +47,10 @@ private final class ScriptedUpstream: Sendable {
         switch name {
         case "flaky" where (call - 1) % 10 < 3: return Self.error(500, "flaky")  // 30% of calls
         case "busy" where call == 1: return Self.error(429, "slow down", headers: [.retryAfter: "1"])
+        // Retry-After values that once reached `Int64(seconds * 1000)` unchecked and trapped.
+        case "huge" where call == 1: return Self.error(429, "slow down", headers: [.retryAfter: "1e300"])
+        case "huge" where call == 2: return Self.error(429, "slow down", headers: [.retryAfter: "inf"])
+        case "huge" where call == 3: return Self.error(503, "slow down", headers: [.retryAfter: "-5"])
         case "denied": return Self.error(401, "invalid api key")
         case "bad": return Self.error(400, "messages: field required")
         case "small": return Self.error(400, "This model's maximum context length is 4096 tokens (context_length_exceeded)")
@@ -226,6 +230,17 @@ struct ChatRouterTests {
             #expect(try await router.complete(request()).route == "busy/m")
             #expect(ContinuousClock.now - started >= .seconds(1))
             #expect(upstream.calls("busy") == 2)
+        }
+    }
+
+    @Test func anOutOfRangeRetryAfterIsBoundedNotATrap() async throws {
+        try await withUpstream { (upstream: ScriptedUpstream, route: @escaping @Sendable (String, String) -> ChatRoute) async throws in
+            var huge = route("huge", "m")
+            huge.retryAttempts = 3
+            let router = ChatRouter(
+                routes: [huge], settings: .init(strategy: .priority, backoff: .milliseconds(10), maxRetryAfter: .milliseconds(50)), logger: Self.logger)
+            #expect(try await router.complete(request()).route == "huge/m")
+            #expect(upstream.calls("huge") == 4)
         }
     }
 

@@ -105,6 +105,27 @@ struct OneBotRoutingTests {
         }
     }
 
+    /// A heartbeat interval of 10^13 ms or Int64.max once overflowed the watchdog's nanosecond
+    /// arithmetic about a second later and killed the hub. Now it is clamped and the bot is answered.
+    @Test(arguments: [Int64(10_000_000_000_000), .max])
+    func anEnormousHeartbeatIntervalCannotKillTheHub(interval: Int64) async throws {
+        try await withHub { (port: Int) async throws in
+            let bot = FakeOneBot(selfID: selfID)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await bot.connect(port: port) }
+                try await bot.waitUntilConnected()
+                bot.send(OneBotFrames.heartbeat(selfID: selfID, intervalMS: interval))
+                // The watchdog checks once a second: let it take the interval at least twice.
+                try await Task.sleep(for: .milliseconds(2200))
+                bot.send(OneBotFrames.privateMessage(selfID: selfID, user: user, messageID: 5, text: "still there?"))
+                #expect(try await bot.action(0).messageText == "echo: still there?")
+                #expect(bot.isConnected)
+                bot.disconnect()
+                try await tasks.waitForAll()
+            }
+        }
+    }
+
     @Test func oversizedFrameClosesWith1009() async throws {
         try await withHub(onebot: "  max_frame_bytes: 4096") { (port: Int) async throws in
             let bot = FakeOneBot(selfID: selfID)

@@ -27,7 +27,7 @@ public final class OneBotConnection: Sendable {
     private let closed = Atomic<Bool>(false)
     /// Nanoseconds (ContinuousClock-based uptime) of the last frame received.
     let lastFrameAt = Atomic<Int64>(0)
-    /// Heartbeat interval in milliseconds, 0 until a heartbeat arrives.
+    /// Heartbeat interval in milliseconds (within ``OneBotHeartbeatInterval/range``), 0 until a heartbeat arrives.
     let heartbeatInterval = Atomic<Int64>(0)
 
     init(selfID: Int64, role: OneBotRole, generation: UInt64, outboundCapacity: Int = 4096) {

@@ -87,8 +87,14 @@ public final class OneBotDoor: Sendable {
     private func noteMetaEvent(_ event: OneBotEvent, selfID: Int64, connection: OneBotConnection?) {
         switch event.detailType {
         case "heartbeat":
-            if let interval = event.raw["interval"]?.int64Value, interval > 0 {
-                connection?.heartbeatInterval.store(interval, ordering: .relaxed)
+            if let reported = event.raw["interval"]?.int64Value, let interval = OneBotHeartbeatInterval(reported: reported) {
+                if interval.wasClamped {
+                    metrics.malformedInput(door: "onebot", reason: "heartbeat_interval_out_of_range")
+                    logger.warning(
+                        "heartbeat interval out of range; clamped",
+                        metadata: ["hub.bot": "\(selfID)", "hub.reported_ms": "\(reported)", "hub.used_ms": "\(interval.milliseconds)"])
+                }
+                connection?.heartbeatInterval.store(interval.milliseconds, ordering: .relaxed)
             }
             let online = event.raw["status"]?["online"]?.boolValue
             let wasOnline = statuses.withLock { statuses -> Bool? in

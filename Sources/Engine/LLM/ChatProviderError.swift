@@ -21,7 +21,7 @@ public struct ChatProviderError: Error, Sendable, Hashable, CustomStringConverti
     public let kind: Kind
     /// The HTTP status, for ``Kind/httpStatus``.
     public let status: Int?
-    /// A `Retry-After` the upstream sent, in seconds.
+    /// A `Retry-After` the upstream sent, in seconds (``RetryAfter/bounded(_:)``: finite, 0 to a day).
     public let retryAfter: Double?
     /// A short human-readable detail (never contains secrets).
     public let message: String
@@ -29,7 +29,7 @@ public struct ChatProviderError: Error, Sendable, Hashable, CustomStringConverti
     public init(kind: Kind, status: Int? = nil, retryAfter: Double? = nil, message: String) {
         self.kind = kind
         self.status = status
-        self.retryAfter = retryAfter
+        self.retryAfter = retryAfter.flatMap(RetryAfter.bounded)
         self.message = message
     }
 

@@ -197,7 +197,7 @@ public struct OpenAICompatibleProvider: ChatProvider {
                 .map { Self.errorMessage(from: $0) } ?? ""
             throw ChatProviderError(
                 kind: .httpStatus, status: Int(response.status.code),
-                retryAfter: response.headers.first(name: "Retry-After").flatMap(Double.init),
+                retryAfter: RetryAfter.seconds(fromHeader: response.headers.first(name: "Retry-After")),
                 message: detail.isEmpty ? response.status.reasonPhrase : detail)
         }
         return response

@@ -230,7 +230,7 @@ public final class ChatRouter: Sendable {
     /// `Retry-After` when the upstream sent one (at most ``Settings/maxRetryAfter``), else exponential
     /// backoff with ±20% jitter.
     func pauseBefore(attempt: Int, after error: any Error) -> Duration {
-        if let seconds = (error as? ChatProviderError)?.retryAfter, seconds >= 0 {
+        if let retryAfter = (error as? ChatProviderError)?.retryAfter, let seconds = RetryAfter.bounded(retryAfter) {
             return min(.milliseconds(Int64(seconds * 1000)), settings.maxRetryAfter)
         }
         let base = settings.backoff * Double(1 << min(attempt - 1, 10))
