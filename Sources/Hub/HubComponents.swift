@@ -126,7 +126,7 @@ struct HubComponents: Sendable {
                 prefixes: chat.prefixes, nicknames: chat.nicknames),
             sessionScope: SessionKey.SessionScope(rawValue: chat.sessionScope.rawValue) ?? .perUser,
             history: HistoryLimits(maxTurns: chat.history.maxTurns, maxTokens: chat.history.maxTokens, maxBytes: chat.history.maxBytes),
-            persona: chat.persona, maxReplyLength: chat.maxReplyLength,
+            persona: chat.persona, sessionQueueLimit: chat.sessionQueue,
             dedupeWindow: configuration.onebot.dedupeWindow, dedupeCapacity: configuration.onebot.dedupeCapacity,
             rateLimitPerUser: chat.rateLimit.perUser.rate, rateLimitPerGroup: chat.rateLimit.perGroup.rate,
             rateLimitPerUserByPlatform: [.web: configuration.web.rateLimit.rate])
@@ -141,7 +141,7 @@ struct HubComponents: Sendable {
                 accessToken: onebot.accessToken?.value, secret: onebot.secret?.value, httpAPI: onebot.httpAPIBySelfID,
                 actionTimeout: .seconds(onebot.actionTimeout), mediaActionTimeout: .seconds(onebot.mediaActionTimeout),
                 maxFrameBytes: onebot.maxFrameBytes, maxBodyBytes: min(onebot.maxFrameBytes, max(configuration.server.maxBodyBytes, 1 << 20)),
-                maxMessageLength: onebot.maxMessageLength, replyWait: .seconds(onebot.replyWait), heartbeatGrace: .seconds(onebot.heartbeatGrace)),
+                maxMessageLength: min(onebot.maxMessageLength, chat.maxReplyLength), replyWait: .seconds(onebot.replyWait), heartbeatGrace: .seconds(onebot.heartbeatGrace)),
             engine: engine, outbox: outbox, httpClient: client, metrics: metrics, logger: logger)
 
         let webSettings = configuration.web

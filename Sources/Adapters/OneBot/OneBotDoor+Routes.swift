@@ -68,7 +68,7 @@ extension OneBotDoor {
             metrics.malformedInput(door: "onebot", reason: "invalid_callback")
             return reject(.badRequest, "\(error)", context: context)
         }
-        await handle(event, selfID: selfID, connection: nil, transport: "http")
+        handle(event, selfID: selfID, connection: nil, transport: "http")
         return Response(status: .noContent)
     }
 

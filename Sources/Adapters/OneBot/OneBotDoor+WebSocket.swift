@@ -102,7 +102,7 @@ extension OneBotDoor {
             if value["post_type"] != nil {
                 do {
                     let event = try OneBotEvent(json: value)
-                    await handle(event, selfID: connection.selfID, connection: connection, transport: "ws")
+                    handle(event, selfID: connection.selfID, connection: connection, transport: "ws")
                 } catch {
                     metrics.malformedInput(door: "onebot", reason: "invalid_event")
                     logger.warning("malformed event ignored", metadata: ["error": "\(error)"])

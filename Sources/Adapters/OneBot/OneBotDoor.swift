@@ -58,7 +58,9 @@ public final class OneBotDoor: Sendable {
     // MARK: Events
 
     /// Handles one event from any transport. `connection` is the WebSocket it came on, if any.
-    func handle(_ event: OneBotEvent, selfID: Int64, connection: OneBotConnection?, transport: String) async {
+    /// Never waits: the engine takes the message without I/O, so a socket reader that calls this
+    /// goes straight back to reading (and matches action responses the moment they arrive).
+    func handle(_ event: OneBotEvent, selfID: Int64, connection: OneBotConnection?, transport: String) {
         metrics.eventReceived(door: "onebot", type: event.postType)
         if let bodySelfID = event.selfID, bodySelfID != selfID {
             logger.notice(
@@ -74,7 +76,7 @@ public final class OneBotDoor: Sendable {
                 logger.notice("message event without user_id ignored", metadata: ["hub.bot": "\(selfID)"])
                 return
             }
-            let admission = await engine.submit(conversationEvent, sink: OneBotReplySink(door: self))
+            let admission = engine.submit(conversationEvent, to: OneBotReplySink(door: self))
             logger.trace(
                 "message event", metadata: ["hub.bot": "\(selfID)", "hub.transport": "\(transport)", "hub.admission": "\(admission)"])
         default:

@@ -1,13 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0
 import Engine
 
-/// Delivers engine replies to a QQ chat through whatever route the bot has now: its live
+/// Delivers the engine's answers to a QQ chat through whatever route the bot has now: its live
 /// WebSocket (looked up at delivery time, so a bot that reconnected gets the reply on its new
 /// connection), its forward HTTP API, or, after waiting for it to come back, the outbox.
-struct OneBotReplySink: ReplySink {
+///
+/// QQ shows no progress, so only the terminal part of an answer is sent: the reply, a failure's
+/// apology, or a notice (unless its text is empty: the user was told already). Long text is split
+/// here, at the door's message limit.
+struct OneBotReplySink: AnswerSink {
     let door: OneBotDoor
 
-    func deliver(_ reply: Reply, answering event: ConversationEvent) async throws -> [String] {
+    var showsProgress: Bool { false }
+
+    func receive(_ part: AnswerPart, answering event: ConversationEvent) async throws -> [String] {
+        switch part {
+        case .final(let reply), .failure(let reply), .notice(let reply, _):
+            guard !reply.text.isEmpty || reply.parts.contains(where: \.isMedia) else { return [] }
+            return try await send(reply, answering: event)
+        case .delta, .sentence, .cancelled:
+            return []
+        }
+    }
+
+    private func send(_ reply: Reply, answering event: ConversationEvent) async throws -> [String] {
         guard let selfID = Int64(event.botID) else { throw OneBotActionError(.noRoute, detail: "bot id \(event.botID) is not numeric") }
         var ids = [String]()
         for message in OneBotReplyRenderer.messages(for: reply, maxLength: door.settings.maxMessageLength) {
@@ -27,5 +43,15 @@ struct OneBotReplySink: ReplySink {
             if case .done(let response) = outcome, let id = response.messageID { ids.append(id) }
         }
         return ids
+    }
+}
+
+extension ReplyPart {
+    /// Voice or a picture.
+    var isMedia: Bool {
+        switch self {
+        case .audio, .image: true
+        case .text, .quote, .mention: false
+        }
     }
 }

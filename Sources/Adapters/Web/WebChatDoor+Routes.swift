@@ -75,60 +75,71 @@ extension WebChatDoor {
             return Self.reject(error.message.hasPrefix("message too long") ? .contentTooLarge : .badRequest, error.message, context: context)
         }
 
-        let queue = BoundedQueue<WebChatOutbound>(capacity: settings.outboundQueue)
-        let sink = WebChatReplySink(queue: queue)
-        let admission = await submit(message, clientID: clientID, sink: sink)
-        if let refusal = Self.refusal(admission) {
-            var response: Response
-            switch admission {
-            case .limited(let retryAfter):
-                response = Response.jsonError(.tooManyRequests, refusal)
-                response.headers[.retryAfter] = String(retryAfter.retryAfterSeconds)
-            case .busy:
-                response = Response.jsonError(.serviceUnavailable, refusal)
-                response.headers[.retryAfter] = "1"
-            case .duplicate:
-                response = Response.jsonError(.conflict, refusal)
-            default:
-                response = Response.jsonError(.unprocessableContent, refusal)
-            }
-            return response
+        let (admission, answer) = engine.answer(event(for: message, clientID: clientID), showsProgress: stream)
+        logRefusal(admission, clientID: clientID)
+        switch admission {
+        case .duplicate, .ignored:
+            return Response.jsonError(admission == .duplicate ? .conflict : .unprocessableContent, Self.refusal(admission) ?? "not taken")
+        case .accepted, .busy, .limited:
+            break
         }
+        let id = message.id
         if stream {
             return Response(
                 status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                 body: ResponseBody { writer in
-                    defer { queue.close() }
-                    while let item = await queue.next() {
-                        guard case .frame(let frame) = item else { break }
-                        try await writer.write(ByteBuffer(string: "data: \(frame.json)\n\n"))
-                        if case .done = frame { break }
-                        if case .error = frame { break }
+                    do {
+                        var streamed = false
+                        for await part in answer {
+                            if case .delta = part { streamed = true }
+                            for frame in WebChatFrame.frames(for: part, id: id, streamed: streamed) {
+                                try await writer.write(ByteBuffer(string: "data: \(frame.json)\n\n"))
+                            }
+                        }
+                        try await writer.finish(nil)
+                    } catch {
+                        // The client went away: its answer is not wanted any more.
+                        await answer.cancel()
+                        throw error
                     }
-                    try await writer.finish(nil)
                 })
         }
         var text = ""
-        defer { queue.close() }
-        while let item = await queue.next() {
-            guard case .frame(let frame) = item else { break }
-            switch frame {
-            case .delta(_, let piece):
+        for await part in answer {
+            switch part {
+            case .delta(let piece):
                 text += piece
-            case .done(let id, let usage, let model):
+            case .sentence:
+                continue
+            case .final(let reply):
                 return Response.json(
                     .ok,
                     .object([
-                        "id": .string(id), "client_id": .string(clientID), "reply": .string(text),
-                        "model": model.map(JSONValue.string) ?? .null, "usage": usage.map(\.json) ?? .null,
+                        "id": .string(id), "client_id": .string(clientID), "reply": .string(reply.text),
+                        "model": reply.model.map(JSONValue.string) ?? .null, "usage": reply.usage.map(\.json) ?? .null,
                     ]))
-            case .error(_, let reason):
+            case .notice(let reply, let reason):
+                var response: Response
+                switch reason {
+                case .limited(let retryAfter):
+                    response = Response.jsonError(.tooManyRequests, reply.text.isEmpty ? reason.notice ?? "" : reply.text)
+                    response.headers[.retryAfter] = String(retryAfter.retryAfterSeconds)
+                case .duplicate:
+                    response = Response.jsonError(.conflict, Self.refusal(reason) ?? "")
+                default:
+                    response = Response.jsonError(.serviceUnavailable, reply.text)
+                    response.headers[.retryAfter] = "1"
+                }
+                return response
+            case .failure(let reply):
                 // No provider at all is the hub's state, not an upstream's failure.
-                return Response.jsonError(engine.models.isEmpty ? .serviceUnavailable : .badGateway, reason)
-            case .history:
-                continue
+                return Response.jsonError(engine.models.isEmpty ? .serviceUnavailable : .badGateway, reply.text)
+            case .cancelled:
+                return Response.jsonError(.conflict, "The answer was stopped before it was finished.")
             }
         }
+        // The handler was cancelled (the client went away): so is its answer.
+        await answer.cancel()
         return Response.jsonError(.internalServerError, "the answer was lost")
     }
 

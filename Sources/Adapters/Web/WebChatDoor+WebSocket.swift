@@ -112,7 +112,7 @@ extension WebChatDoor {
                 sink.send(.error(id: error.id, message: error.message))
                 continue
             }
-            let admission = await submit(inbound, clientID: clientID, sink: sink)
+            let admission = submit(inbound, clientID: clientID, sink: sink)
             if let refusal = Self.refusal(admission) {
                 sink.send(.error(id: inbound.id, message: refusal))
             }

@@ -63,17 +63,24 @@ public final class WebChatDoor: Sendable {
         "hub-\(String(instance, radix: 36))-\(sequence.wrappingAdd(1, ordering: .relaxed).newValue)"
     }
 
-    /// Hands a client's message to the engine; the answer goes to `sink`.
-    func submit(_ message: WebChatInbound, clientID: String, sink: WebChatReplySink) async -> ConversationEngine.Admission {
+    /// The event for a client's message.
+    func event(for message: WebChatInbound, clientID: String) -> ConversationEvent {
         metrics.eventReceived(door: "web", type: "message")
-        let event = ConversationEvent(
+        return ConversationEvent(
             id: "web:\(settings.botID):\(clientID):\(message.id)", platform: .web, botID: settings.botID, scope: .private(user: clientID),
             sender: Sender(id: clientID), content: [.text(message.text)], platformMessageID: message.id)
-        let admission = await engine.submit(event, sink: sink)
-        if case .accepted = admission {} else {
-            logger.info("web message not taken", metadata: ["hub.client": "\(clientID)", "hub.admission": "\(admission)"])
-        }
+    }
+
+    /// Hands a client's message to the engine; the answer goes to `sink`. Never waits.
+    func submit(_ message: WebChatInbound, clientID: String, sink: WebChatReplySink) -> ConversationEngine.Admission {
+        let admission = engine.submit(event(for: message, clientID: clientID), to: sink)
+        logRefusal(admission, clientID: clientID)
         return admission
+    }
+
+    func logRefusal(_ admission: ConversationEngine.Admission, clientID: String) {
+        if case .accepted = admission { return }
+        logger.info("web message not taken", metadata: ["hub.client": "\(clientID)", "hub.admission": "\(admission)"])
     }
 
     /// The `history` frame for a client: its recent messages, its model and the models on offer.
@@ -89,7 +96,8 @@ public final class WebChatDoor: Sendable {
         case .accepted: return nil
         case .duplicate: return "This message id was used before; the message was not sent again."
         case .ignored: return "The message was not for the bot."
-        case .busy, .limited: return admission.notice
+        case .busy: return nil  // the engine sends the notice through the sink
+        case .limited: return admission.notice
         }
     }
 }

@@ -21,6 +21,20 @@ public enum WebChatFrame: Sendable, Hashable {
     /// Message `id` (nil: no particular message) got no answer, and why.
     case error(id: String?, message: String)
 
+    /// The frames that show one part of the answer to message `id`. `streamed`: whether deltas of
+    /// this answer went out already (if not, a final answer goes out as one delta, then `done`).
+    static func frames(for part: AnswerPart, id: String, streamed: Bool) -> [WebChatFrame] {
+        switch part {
+        case .delta(let text): [.delta(id: id, text: text)]
+        case .sentence: []
+        case .final(let reply) where streamed: [.done(id: id, usage: reply.usage, model: reply.model)]
+        case .final(let reply): [.delta(id: id, text: reply.text), .done(id: id, usage: reply.usage, model: reply.model)]
+        case .failure(let reply), .notice(let reply, _):
+            [.error(id: id, message: reply.text.isEmpty ? "The message was not answered." : reply.text)]
+        case .cancelled: [.error(id: id, message: "Stopped before the answer was finished.")]
+        }
+    }
+
     /// The frame as one line of JSON.
     public var json: String {
         var out = [UInt8]()

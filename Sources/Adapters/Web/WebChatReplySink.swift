@@ -8,14 +8,13 @@ enum WebChatOutbound: Sendable, Hashable {
     case close(code: UInt16, reason: String)
 }
 
-/// Turns the engine's streamed replies into web chat frames on a client's bounded send queue.
+/// Turns the engine's answers into web chat frames on a client's bounded send queue.
 ///
 /// Model text arrives as `delta` frames and the end of the answer as `done`; an answer that did not
-/// stream (a command, a cached answer) goes out as one `delta` and `done`. Failures become `error`
-/// frames. Notices (busy, slow down) are dropped: the door answers every refused message itself,
-/// from the engine's admission verdict. When the queue is full the client is too slow to keep: the
-/// queue is closed, which ends the connection (or the SSE response).
-final class WebChatReplySink: StreamingReplySink {
+/// stream (a command, a cached answer) goes out as one `delta` and `done`. Failures, notices and
+/// answers stopped before they finished become `error` frames. When the queue is full the client is
+/// too slow to keep: the queue is closed, which ends the connection (or the SSE response).
+final class WebChatReplySink: AnswerSink {
     let queue: BoundedQueue<WebChatOutbound>
     /// Ids of messages whose answer has sent text already.
     private let streaming = Mutex(Set<String>())
@@ -25,27 +24,22 @@ final class WebChatReplySink: StreamingReplySink {
         self.queue = queue
     }
 
+    var showsProgress: Bool { true }
+
     /// Whether frames were dropped because the client did not keep up.
     var hasOverflowed: Bool { overflow.load(ordering: .relaxed) }
 
-    func deliverDelta(_ text: String, answering event: ConversationEvent) async {
+    func receive(_ part: AnswerPart, answering event: ConversationEvent) async throws -> [String] {
         let id = Self.messageID(of: event)
-        streaming.withLock { _ = $0.insert(id) }
-        send(.delta(id: id, text: text))
-    }
-
-    func deliver(_ reply: Reply, answering event: ConversationEvent) async throws -> [String] {
-        let id = Self.messageID(of: event)
-        let streamed = streaming.withLock { $0.remove(id) != nil }
-        switch reply.kind {
-        case .notice:
-            return []
-        case .failure:
-            send(.error(id: id, message: reply.text))
-        case .answer:
-            if !streamed { send(.delta(id: id, text: reply.text)) }
-            send(.done(id: id, usage: reply.usage, model: reply.model))
+        let streamed = streaming.withLock { streaming -> Bool in
+            if case .delta = part {
+                streaming.insert(id)
+                return true
+            }
+            return part.isTerminal ? streaming.remove(id) != nil : streaming.contains(id)
         }
+        for frame in WebChatFrame.frames(for: part, id: id, streamed: streamed) { send(frame) }
+        guard part.isTerminal else { return [] }
         if queue.isClosed { throw WebChatDoor.ClientGone() }
         return [id]
     }

@@ -57,9 +57,3 @@ public struct Reply: Sendable, Hashable {
         return text
     }
 }
-
-/// Where the engine sends a reply: a door's connection to the platform.
-public protocol ReplySink: Sendable {
-    /// Delivers `reply`, answering `event`, and returns the platform ids of the messages sent.
-    func deliver(_ reply: Reply, answering event: ConversationEvent) async throws -> [String]
-}

@@ -4,8 +4,11 @@
 public enum ChatCommand: Sendable, Hashable {
     /// `/help`: what the bot can do.
     case help
-    /// `/reset`: forget this conversation.
+    /// `/reset`: forget this conversation; cancels the answer being written and drops the messages
+    /// still waiting for one.
     case reset
+    /// `/stop`: cancel the answer being written.
+    case stop
     /// `/model` shows the model; `/model NAME` switches to it.
     case model(String?)
     /// `/persona` shows the persona; `/persona TEXT` sets it; `/persona reset` restores the default.
@@ -27,6 +30,7 @@ public enum ChatCommand: Sendable, Hashable {
         switch name.lowercased() {
         case "help": return .help
         case "reset": return .reset
+        case "stop": return .stop
         case "model": return .model(argument)
         case "persona": return .persona(argument)
         default: return nil

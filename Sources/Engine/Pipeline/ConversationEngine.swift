@@ -2,16 +2,22 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
-/// The one engine behind every door: de-duplication, chat policy, sessions, the model, the reply.
+/// The one engine behind every door: admission, ordered sessions, history, the model, the answer.
 ///
-/// A door calls ``submit(_:sink:)`` for each inbound message; the engine decides at once whether
-/// to answer (so chatter that is not for the bot costs nothing), then runs the turn on the
-/// `realtime` lane and hands the ``Reply`` to the door's ``ReplySink``.
+/// A door hands each inbound message to ``submit(_:to:)``, which decides at once, without any I/O,
+/// whether to take it (so a door's socket reader never waits on Redis or SQLite): de-duplication,
+/// the chat policy, the session's queue and the `realtime` lane. Turns of one ``SessionKey`` run one
+/// at a time in arrival order (``SessionScheduler``); `/stop` and `/reset` jump the queue. Each turn
+/// then checks what needs the network (other hubs' dedupe keys, rate limits), reads the history,
+/// asks the ``ChatRouter`` (or the response cache), stores the exchange and streams the answer to
+/// the door's ``AnswerSink`` as ``AnswerPart``s. Doors that want to read the answer as a sequence
+/// use ``answer(_:showsProgress:)``.
 ///
 /// ```swift
-/// let engine = ConversationEngine(settings: .init(), store: store, models: models, lane: lane, logger: logger)
-/// switch await engine.submit(event, sink: oneBotSink) { case .accepted, .ignored, .duplicate, .busy: break }
+/// let engine = ConversationEngine(settings: .init(), store: store, models: models, router: router, lane: lane, logger: logger)
+/// switch engine.submit(event, to: oneBotSink) { case .accepted, .ignored, .duplicate, .busy, .limited: break }
 /// ```
 public final class ConversationEngine: Sendable {
     /// What happened to a submitted event.
@@ -22,10 +28,11 @@ public final class ConversationEngine: Sendable {
         case duplicate
         /// Not for the bot (or from the bot itself).
         case ignored(ChatDecision.IgnoreReason)
-        /// The lane is full; the user got a short "busy" reply (``notice``).
+        /// The lane or the session's queue is full; the user got a short "busy" reply (``notice``).
         case busy
         /// Over a rate limit; dropped (the first time in a period, with a short "slow down" reply).
-        /// The limit admits the user again after `retryAfter`.
+        /// The limit admits the user again after `retryAfter`. Decided when the turn comes up, so it
+        /// arrives as an ``AnswerPart/notice(_:reason:)``.
         case limited(retryAfter: Duration)
 
         /// What the user is told when the message was not taken for being busy or over a limit;
@@ -34,7 +41,8 @@ public final class ConversationEngine: Sendable {
             switch self {
             case .busy: "I'm busy right now, please try again in a moment."
             case .limited(let retryAfter): "You're sending messages too fast. Please wait \(retryAfter.retryAfterSeconds) s and try again."
-            case .accepted, .duplicate, .ignored: nil
+            case .duplicate: "This message was answered already."
+            case .accepted, .ignored: nil
             }
         }
     }
@@ -43,12 +51,13 @@ public final class ConversationEngine: Sendable {
     public let models: ChatModels
     private let router: ChatRouter
     private let store: any ConversationStore
-    private let lane: Lane
+    private let scheduler: SessionScheduler
     private let noticeLane: Lane?
     private let deduplicator: InboundDeduplicator
     private let cache: any Cache
     private let responseCache: ResponseCache?
     private let ledger = SentMessageLedger()
+    private let turnCounter = Atomic<UInt64>(0)
     private let metrics: HubMetrics
     private let logger: Logger
 
@@ -63,7 +72,7 @@ public final class ConversationEngine: Sendable {
         self.responseCache = responseCache
         self.store = store
         self.models = models
-        self.lane = lane
+        self.scheduler = SessionScheduler(lane: lane, queueLimit: settings.sessionQueueLimit)
         self.metrics = metrics
         self.logger = logger
         self.deduplicator = InboundDeduplicator(window: settings.dedupeWindow, capacity: settings.dedupeCapacity)
@@ -89,8 +98,40 @@ public final class ConversationEngine: Sendable {
         ledger.record(id, platform: platform, bot: bot)
     }
 
-    /// Takes an inbound message. Returns at once; the answer is delivered to `sink` later.
-    public func submit(_ event: ConversationEvent, sink: any ReplySink) async -> Admission {
+    /// The session an event belongs to.
+    public func sessionKey(for event: ConversationEvent) -> SessionKey {
+        SessionKey(event: event, scope: settings.sessionScope)
+    }
+
+    /// Sessions with a turn running or waiting.
+    public var activeSessions: Int { scheduler.activeSessions }
+
+    // MARK: Admission
+
+    /// Takes an inbound message without waiting for anything (no I/O happens here): the answer is
+    /// delivered to `sink` later, part by part. A refused message (``Admission/busy``) gets its
+    /// notice through `sink` too, off the caller's task.
+    @discardableResult
+    public func submit(_ event: ConversationEvent, to sink: any AnswerSink) -> Admission {
+        submit(event, to: sink, turnID: turnCounter.wrappingAdd(1, ordering: .relaxed).newValue)
+    }
+
+    /// Takes an inbound message and returns its answer as a sequence, with the admission verdict.
+    /// A refused message's sequence holds its notice alone; an ignored one's is empty.
+    public func answer(_ event: ConversationEvent, showsProgress: Bool) -> (Admission, AnswerStream) {
+        let stream = AnswerStream(showsProgress: showsProgress)
+        let id = turnCounter.wrappingAdd(1, ordering: .relaxed).newValue
+        let key = sessionKey(for: event)
+        stream.whenCancelled { [scheduler] in await scheduler.cancel(id, in: key) }
+        let admission = submit(event, to: stream, turnID: id)
+        switch admission {
+        case .ignored, .duplicate: stream.close()
+        case .accepted, .busy, .limited: break
+        }
+        return (admission, stream)
+    }
+
+    private func submit(_ event: ConversationEvent, to sink: any AnswerSink, turnID: UInt64) -> Admission {
         let door = event.platform.rawValue
         guard deduplicator.firstSighting(event.id, bot: "\(event.platform.rawValue):\(event.botID)") else {
             metrics.duplicateDropped(door: door)
@@ -103,45 +144,79 @@ public final class ConversationEngine: Sendable {
         }
         let decision = settings.policy.decide(event, quotesBot: quotesBot)
         if case .ignore(let reason) = decision { return .ignored(reason) }
-        // Other hub processes on the same Redis may have taken this event already. Asked only for
-        // events the bot would answer, so chatter costs no round trip. Fails open (in process).
-        if cache.isShared, !((try? await cache.insertIfAbsent("dedupe:" + event.id, ttl: .seconds(settings.dedupeWindow))) ?? true) {
-            metrics.duplicateDropped(door: door)
-            logger.debug("duplicate event dropped (taken by another hub)", metadata: ["hub.event": "\(event.id)"])
-            return .duplicate
+        let key = sessionKey(for: event)
+        let turn = SessionScheduler.Turn(
+            id: turnID,
+            run: { [self] in await self.take(event, decision: decision, key: key, sink: sink) },
+            dropped: { [self] in await self.finish(.cancelled, for: event, sink: sink) })
+        let outcome: SessionScheduler.Outcome
+        switch decision {
+        case .command(.stop):
+            // Jumps the queue: the running answer is cancelled now, the reply comes right after it.
+            let stopped = scheduler.stop(key)
+            outcome = scheduler.enqueue(
+                .init(
+                    id: turnID,
+                    run: { [self] in
+                        await self.finish(.final(self.decorate(.text(stopped ? "Stopped." : "Nothing to stop."), for: event)), for: event, sink: sink)
+                    }, dropped: turn.dropped),
+                for: key, jump: true)
+        case .command(.reset):
+            // Jumps the queue: what waits is dropped, what runs is cancelled, then the history goes.
+            let dropped = scheduler.dropAll(key)
+            scheduler.stop(key)
+            outcome = scheduler.enqueue(
+                .init(
+                    id: turnID,
+                    run: {
+                        for waiting in dropped { await waiting.dropped() }
+                        await turn.run()
+                    }, dropped: turn.dropped),
+                for: key, jump: true)
+        default:
+            outcome = scheduler.enqueue(turn, for: key)
         }
-        if let verdict = await rateLimit(event), !verdict.allowed {
-            metrics.rateLimited(door: door, notified: verdict.shouldNotify)
-            logger.info(
-                "rate limited", metadata: ["hub.user": "\(event.scope.user)", "hub.retry_after": "\(verdict.retryAfter)"])
-            let admission = Admission.limited(retryAfter: verdict.retryAfter)
-            if verdict.shouldNotify, let notice = admission.notice {
-                await notify(.text(notice, kind: .notice), for: event, sink: sink)
-            }
-            return admission
+        switch outcome {
+        case .queued:
+            return .accepted
+        case .sessionFull:
+            metrics.laneRefused(lane: "session")
+            logger.info("session queue full, event refused", metadata: ["hub.session": "\(key)", "hub.event": "\(event.id)"])
+        case .laneFull:
+            metrics.laneRefused(lane: scheduler.lane.name)
+            logger.warning("lane full, event refused", metadata: ["hub.lane": "\(scheduler.lane.name)", "hub.event": "\(event.id)"])
         }
-        let accepted = lane.submit { [self] in
-            await self.process(event, decision: decision, sink: sink)
-        }
-        if accepted { return .accepted }
-        metrics.laneRefused(lane: lane.name)
-        logger.warning("lane full, event refused", metadata: ["hub.lane": "\(lane.name)", "hub.event": "\(event.id)"])
-        if let notice = Admission.busy.notice { await notify(.text(notice, kind: .notice), for: event, sink: sink) }
+        notify(.busy, for: event, sink: sink)
         return .busy
     }
 
-    /// Sends a short notice ("busy", "slow down") without holding up the door: the door's reader is
-    /// waiting for ``submit(_:sink:)`` and may be the one that must read the bot's answer to the
-    /// send action. Best effort: when the notice lane is full the notice is dropped.
-    private func notify(_ reply: Reply, for event: ConversationEvent, sink: any ReplySink) async {
-        let decorated = decorate(reply, for: event, sink: sink)
+    /// Sends a refusal's notice off the caller's task (a door's reader may be the caller). Best
+    /// effort: when the notice lane is full the notice is dropped.
+    private func notify(_ admission: Admission, show: Bool = true, for event: ConversationEvent, sink: any AnswerSink) {
+        let reply = decorate(.text(show ? admission.notice ?? "" : "", kind: .notice), for: event)
         guard let noticeLane else {
-            await deliver(decorated, for: event, sink: sink)
+            Task { await self.finish(.notice(reply, reason: admission), for: event, sink: sink) }
             return
         }
-        if !noticeLane.submit({ [self] in await self.deliver(decorated, for: event, sink: sink) }) {
+        if !noticeLane.submit({ [self] in await self.finish(.notice(reply, reason: admission), for: event, sink: sink) }) {
             metrics.laneRefused(lane: noticeLane.name)
         }
+    }
+
+    /// What is decided when the turn comes up, with the network: another hub on the same Redis took
+    /// the event already, or the user or group is over a rate limit. Fails open.
+    private func laterAdmission(_ event: ConversationEvent) async -> (Admission, show: Bool)? {
+        if cache.isShared, !((try? await cache.insertIfAbsent("dedupe:" + event.id, ttl: .seconds(settings.dedupeWindow))) ?? true) {
+            metrics.duplicateDropped(door: event.platform.rawValue)
+            logger.debug("duplicate event dropped (taken by another hub)", metadata: ["hub.event": "\(event.id)"])
+            return (.duplicate, false)
+        }
+        if let verdict = await rateLimit(event), !verdict.allowed {
+            metrics.rateLimited(door: event.platform.rawValue, notified: verdict.shouldNotify)
+            logger.info("rate limited", metadata: ["hub.user": "\(event.scope.user)", "hub.retry_after": "\(verdict.retryAfter)"])
+            return (.limited(retryAfter: verdict.retryAfter), verdict.shouldNotify)
+        }
+        return nil
     }
 
     /// Checks the per-user and per-group limits; nil when none is configured.
@@ -166,39 +241,50 @@ public final class ConversationEngine: Sendable {
 
     // MARK: Turn
 
-    private func process(_ event: ConversationEvent, decision: ChatDecision, sink: any ReplySink) async {
+    /// One turn of a session, on the lane: the network admission, then the command or the chat.
+    private func take(_ event: ConversationEvent, decision: ChatDecision, key: SessionKey, sink: any AnswerSink) async {
         var logger = self.logger
         logger[metadataKey: "hub.bot"] = "\(event.botID)"
         logger[metadataKey: "hub.user"] = "\(event.scope.user)"
         if let group = event.scope.group { logger[metadataKey: "hub.group"] = "\(group)" }
-        let key = SessionKey(event: event, scope: settings.sessionScope)
-        var reply: Reply
+        if case .command(.reset) = decision {} else if let (refusal, show) = await laterAdmission(event) {
+            let reply = decorate(.text(show ? refusal.notice ?? "" : "", kind: .notice), for: event)
+            await finish(.notice(reply, reason: refusal), for: event, sink: sink, logger: logger)
+            return
+        }
+        let part: AnswerPart
         do {
             switch decision {
             case .command(let command):
-                reply = try await run(command, key: key)
+                let reply = try await run(command, key: key)
                 _ = try await store.recordInbound(event.id, at: event.receivedAt)
+                part = .final(decorate(reply, for: event))
             case .chat(let text):
-                reply = try await chat(text, event: event, key: key, sink: sink, logger: logger)
+                part = try await chat(text, event: event, key: key, sink: sink, logger: logger)
             case .ignore:
                 return
             }
+        } catch where Task.isCancelled || error is CancellationError {
+            logger.debug("turn cancelled", metadata: ["hub.event": "\(event.id)"])
+            part = .cancelled
         } catch {
             logger.error("turn failed", metadata: ["error": "\(error)"])
-            reply = .text("Sorry, something went wrong on my side. Please try again.", kind: .failure)
+            part = .failure(decorate(.text("Sorry, something went wrong on my side. Please try again.", kind: .failure), for: event))
         }
-        await deliver(decorate(reply, for: event, sink: sink), for: event, sink: sink, logger: logger)
+        await finish(part, for: event, sink: sink, logger: logger)
     }
 
-    private func chat(_ text: String, event: ConversationEvent, key: SessionKey, sink: any ReplySink, logger: Logger) async throws -> Reply {
+    private func chat(_ text: String, event: ConversationEvent, key: SessionKey, sink: any AnswerSink, logger: Logger) async throws -> AnswerPart {
         if text.isEmpty {
-            return .text("Hi! Ask me anything, or send \(settings.policy.prefixes.first ?? "/")help for commands.")
+            return .final(decorate(.text("Hi! Ask me anything, or send \(settings.policy.prefixes.first ?? "/")help for commands."), for: event))
         }
         let snapshot = try await store.snapshot(key, limit: settings.history.maxTurns * 2)
         guard !models.isEmpty, let model = snapshot.settings.model ?? models.defaultModel else {
-            return .text(
-                "No LLM provider is configured on this hub yet, so I cannot answer. (Operator: set OPENAI_BASE_URL and OPENAI_API_KEY, or add llm.providers to hub.yaml.)",
-                kind: .failure)
+            return .failure(
+                decorate(
+                    .text(
+                        "No LLM provider is configured on this hub yet, so I cannot answer. (Operator: set OPENAI_BASE_URL and OPENAI_API_KEY, or add llm.providers to hub.yaml.)",
+                        kind: .failure), for: event))
         }
         let userText = key.user == nil && event.scope.group != nil ? "\(event.sender.name.isEmpty ? event.sender.id : event.sender.name): \(text)" : text
         var messages = [ChatMessage(role: .system, content: snapshot.settings.persona ?? settings.persona)]
@@ -214,34 +300,47 @@ public final class ConversationEngine: Sendable {
         } else {
             do {
                 // The router tries every route it may (retries, fallbacks) before giving up. A door
-                // that shows progress gets the text as it is written.
+                // that shows progress gets the text as it is written, and each sentence as it ends.
                 let routed: ChatRouter.Routed
-                if let streaming = sink as? any StreamingReplySink {
+                if sink.showsProgress {
+                    let sentences = LockedValue(SentenceAccumulator())
                     routed = try await router.stream(request) { _, delta in
-                        if case .content(let piece) = delta, !piece.isEmpty { await streaming.deliverDelta(piece, answering: event) }
+                        guard case .content(let piece) = delta, !piece.isEmpty else { return }
+                        _ = try? await sink.receive(.delta(piece), answering: event)
+                        for sentence in sentences.withLock({ $0.append(piece) }) {
+                            _ = try? await sink.receive(.sentence(sentence), answering: event)
+                        }
                     }
+                    if let rest = sentences.withLock({ $0.finish() }) { _ = try? await sink.receive(.sentence(rest), answering: event) }
                 } else {
                     routed = try await router.complete(request)
                 }
                 metrics.llmRequest(provider: routed.provider, model: routed.model, outcome: "ok", duration: ContinuousClock.now - started)
                 completion = routed.completion
+            } catch where Task.isCancelled || error is CancellationError {
+                metrics.llmRequest(provider: "router", model: model, outcome: "cancelled", duration: ContinuousClock.now - started)
+                throw CancellationError()
             } catch {
                 let kind = (error as? ChatProviderError)?.kind.rawValue ?? "error"
                 metrics.llmRequest(provider: "router", model: model, outcome: kind, duration: ContinuousClock.now - started)
                 logger.warning("LLM request failed on every route", metadata: ["hub.model": "\(model)", "error": "\(error)"])
-                return .text("Sorry, I couldn't get an answer right now. Please try again in a moment.", kind: .failure)
+                return .failure(decorate(.text("Sorry, I couldn't get an answer right now. Please try again in a moment.", kind: .failure), for: event))
             }
             if cacheEntry.isEnabled {
                 metrics.responseCache("miss")
                 await cacheEntry.keep(completion)
             }
         }
+        // Stopped while the answer was written: nothing of it is kept.
+        try Task.checkCancellation()
         let answer = completion.content.trimmingCharacters(in: .whitespacesAndNewlines)
         try await store.append(
             [StoredMessage(role: .user, content: userText, createdAt: event.receivedAt), StoredMessage(role: .assistant, content: answer)],
             to: key, inboundKey: (event.id, event.receivedAt))
-        return Reply(
-            parts: [.text(answer.isEmpty ? "(the model returned an empty answer)" : answer)], model: completion.model, usage: completion.usage)
+        return .final(
+            decorate(
+                Reply(parts: [.text(answer.isEmpty ? "(the model returned an empty answer)" : answer)], model: completion.model, usage: completion.usage),
+                for: event))
     }
 
     private func run(_ command: ChatCommand, key: SessionKey) async throws -> Reply {
@@ -253,9 +352,12 @@ public final class ConversationEngine: Sendable {
                 Commands:
                 \(prefix)help: this list
                 \(prefix)reset: forget this conversation and start over
+                \(prefix)stop: stop the answer being written
                 \(prefix)model [name]: show the model, or switch to another
                 \(prefix)persona [text | reset]: show or set how I behave
                 """)
+        case .stop:
+            return .text("Stopped.")
         case .reset:
             try await store.reset(key)
             return .text("Conversation cleared. Let's start fresh.")
@@ -294,33 +396,25 @@ public final class ConversationEngine: Sendable {
 
     // MARK: Delivery
 
-    /// Puts the quote and mention in front of a group reply and splits long text (except for doors
-    /// that stream, which take an answer whole).
-    func decorate(_ reply: Reply, for event: ConversationEvent, sink: any ReplySink) -> Reply {
-        let splits = !(sink is any StreamingReplySink)
+    /// Puts the quote and the mention in front of a group reply. Splitting long text is the door's
+    /// business: only it knows its platform's limits.
+    func decorate(_ reply: Reply, for event: ConversationEvent) -> Reply {
+        guard event.scope.group != nil, !reply.text.isEmpty else { return reply }
         var parts = [ReplyPart]()
-        if event.scope.group != nil {
-            if let id = event.platformMessageID { parts.append(.quote(id)) }
-            parts.append(.mention(event.sender.id))
-        }
-        for part in reply.parts {
-            if case .text(let text) = part, splits {
-                parts += TextSplitter.split(text, limit: settings.maxReplyLength).map(ReplyPart.text)
-            } else {
-                parts.append(part)
-            }
-        }
+        if let id = event.platformMessageID { parts.append(.quote(id)) }
+        parts.append(.mention(event.sender.id))
         var decorated = reply
-        decorated.parts = parts
+        decorated.parts = parts + reply.parts
         return decorated
     }
 
-    private func deliver(_ reply: Reply, for event: ConversationEvent, sink: any ReplySink, logger: Logger? = nil) async {
+    /// Hands the terminal part of an answer to the door and remembers the ids of what it sent.
+    private func finish(_ part: AnswerPart, for event: ConversationEvent, sink: any AnswerSink, logger: Logger? = nil) async {
         let door = event.platform.rawValue
         do {
-            let ids = try await sink.deliver(reply, answering: event)
+            let ids = try await sink.receive(part, answering: event)
             for id in ids { ledger.record(id, platform: event.platform, bot: event.botID) }
-            metrics.replySent(door: door, outcome: "sent")
+            metrics.replySent(door: door, outcome: part == .cancelled ? "cancelled" : "sent")
         } catch {
             metrics.replySent(door: door, outcome: "failed")
             (logger ?? self.logger).warning("reply not delivered", metadata: ["hub.event": "\(event.id)", "error": "\(error)"])

@@ -7,8 +7,9 @@ public struct EngineSettings: Sendable {
     public var history: HistoryLimits
     /// The system prompt used when a session set none with `/persona`.
     public var persona: String
-    /// Longest text of one reply message, in Unicode scalars; longer answers are split.
-    public var maxReplyLength: Int
+    /// Most messages of one session waiting for their turn (the one being answered not counted);
+    /// beyond it the user gets the busy notice.
+    public var sessionQueueLimit: Int
     /// De-duplication window in seconds and the number of keys kept per bot.
     public var dedupeWindow: Double
     public var dedupeCapacity: Int
@@ -23,7 +24,7 @@ public struct EngineSettings: Sendable {
 
     public init(
         policy: ChatPolicy = ChatPolicy(), sessionScope: SessionKey.SessionScope = .perUser, history: HistoryLimits = HistoryLimits(),
-        persona: String = "You are a helpful assistant.", maxReplyLength: Int = 3000, dedupeWindow: Double = 300,
+        persona: String = "You are a helpful assistant.", sessionQueueLimit: Int = 8, dedupeWindow: Double = 300,
         dedupeCapacity: Int = 4096, maxPersonaLength: Int = 2000, rateLimitPerUser: Rate? = nil, rateLimitPerGroup: Rate? = nil,
         rateLimitPerUserByPlatform: [Platform: Rate?] = [:]
     ) {
@@ -32,7 +33,7 @@ public struct EngineSettings: Sendable {
         self.sessionScope = sessionScope
         self.history = history
         self.persona = persona
-        self.maxReplyLength = maxReplyLength
+        self.sessionQueueLimit = sessionQueueLimit
         self.dedupeWindow = dedupeWindow
         self.dedupeCapacity = dedupeCapacity
         self.maxPersonaLength = maxPersonaLength

@@ -136,8 +136,13 @@ struct ChatSettings: ConfigurationSection {
     /// The system prompt of new sessions. `HUB_CHAT_PERSONA`.
     var persona = "You are a helpful assistant."
     var rateLimit = RateLimits()
-    /// Longest reply, in Unicode scalars. `HUB_CHAT_MAX_REPLY_LENGTH`.
+    /// Longest message a chat door sends, in Unicode scalars; longer answers are split into
+    /// several (the QQ door splits at the smaller of this and `onebot.max_message_length`).
+    /// `HUB_CHAT_MAX_REPLY_LENGTH`.
     var maxReplyLength = 3000
+    /// Most messages of one conversation waiting for their answer (the one being answered not
+    /// counted); more get the busy notice. `HUB_CHAT_SESSION_QUEUE`.
+    var sessionQueue = 8
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case groupTrigger = "group_trigger"
@@ -148,6 +153,7 @@ struct ChatSettings: ConfigurationSection {
         case persona
         case rateLimit = "rate_limit"
         case maxReplyLength = "max_reply_length"
+        case sessionQueue = "session_queue"
     }
 }
 
@@ -163,6 +169,7 @@ extension ChatSettings {
         persona = try container.decode(.persona, default: defaults.persona)
         rateLimit = try container.decode(.rateLimit, default: defaults.rateLimit)
         maxReplyLength = try container.decode(.maxReplyLength, default: defaults.maxReplyLength)
+        sessionQueue = try container.decode(.sessionQueue, default: defaults.sessionQueue)
     }
 
     func validate(into validator: inout ConfigurationValidator) {
@@ -176,6 +183,7 @@ extension ChatSettings {
         validator.positive(history.maxTokens, "chat.history.max_tokens")
         validator.positive(history.maxBytes, "chat.history.max_bytes")
         validator.positive(maxReplyLength, "chat.max_reply_length")
+        validator.positive(sessionQueue, "chat.session_queue")
     }
 }
 

@@ -174,6 +174,16 @@ public final class ChatRouter: Sendable {
                         state.routes[index].breaker.recordSuccess(at: .now)
                     }
                     return Routed(completion: completion, route: route.id, provider: route.provider.name, model: route.model, attempts: attempts)
+                } catch where Task.isCancelled || error is CancellationError {
+                    // The caller went away (`/stop`, a client that disconnected): not the route's
+                    // fault, so it touches neither its breaker nor its statistics.
+                    onAttempt(
+                        UsageRecord(provider: route.provider.name, model: route.model, outcome: "cancelled", latency: ContinuousClock.now - started))
+                    state.withLock { state in
+                        state.routes[index].statistics.inFlight -= 1
+                        state.routes[index].breaker.release()
+                    }
+                    throw CancellationError()
                 } catch {
                     lastError = error
                     let verdict = Self.classify(error)
