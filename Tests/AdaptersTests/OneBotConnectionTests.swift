@@ -18,7 +18,7 @@ private struct NoFrame: Error {}
 
 /// The next frame the writer loop would send; fails when it is not a text frame with a string echo.
 private func nextFrame(_ connection: OneBotConnection) async throws -> Frame {
-    guard case .text(let text)? = await connection.outbound.next() else { throw NoFrame() }
+    guard let text = await connection.outbound.next() else { throw NoFrame() }
     let json = try JSONValue(parsing: text)
     let echo = try #require(json["echo"]?.stringValue, "echo must be a JSON string: \(text)")
     return Frame(action: json["action"]?.stringValue, params: json["params"], echo: echo, json: json)
@@ -194,15 +194,23 @@ private func ok(_ data: JSONValue, echo: String) -> OneBotActionResponse {
         #expect(!connection.resolve(ok(.null, echo: frame.echo)))
     }
 
-    @Test func requestCloseQueuesACloseFrame() async {
-        let connection = OneBotConnection(selfID: 1, role: .universal, generation: 11)
-        connection.requestClose(code: 1000, reason: "replaced by a new connection")
-        guard case .close(let code, let reason)? = await connection.outbound.next() else {
-            Issue.record("no close frame")
-            return
-        }
-        #expect(code == 1000)
-        #expect(reason == "replaced by a new connection")
+    @Test func requestCloseIsKeptEvenWhenTheQueueIsFull() async {
+        let connection = OneBotConnection(selfID: 1, role: .universal, generation: 11, outboundCapacity: 1)
+        #expect(connection.outbound.tryEnqueue("{}"))
+        #expect(!connection.outbound.tryEnqueue("{}"))
+        connection.requestClose(code: 1001, reason: "heartbeat timeout")
+        connection.requestClose(code: 1000, reason: "replaced by a new connection")  // the first wins
+        #expect(connection.closeRequest == .init(code: 1001, reason: "heartbeat timeout"))
+        #expect(await connection.closeRequested() == .init(code: 1001, reason: "heartbeat timeout"))
+        // The queue takes nothing more; the writer sends the close ahead of what is still in it.
+        #expect(!connection.outbound.tryEnqueue("{}"))
+    }
+
+    @Test func waitingForACloseEndsWhenCancelled() async {
+        let connection = OneBotConnection(selfID: 1, role: .universal, generation: 15)
+        let waiting = Task { await connection.closeRequested() }
+        waiting.cancel()
+        #expect(await waiting.value == nil)
     }
 
     // MARK: Refusals
@@ -219,7 +227,7 @@ private func ok(_ data: JSONValue, echo: String) -> OneBotActionResponse {
 
     @Test func fullOutboundQueueIsOverloaded() async {
         let connection = OneBotConnection(selfID: 1, role: .universal, generation: 13, outboundCapacity: 1)
-        #expect(connection.outbound.tryEnqueue(.text("{}")))
+        #expect(connection.outbound.tryEnqueue("{}"))
         let start = ContinuousClock.now
         let error = await #expect(throws: OneBotActionError.self) {
             try await connection.call("send_msg", params: [:], timeout: .seconds(30))

@@ -10,10 +10,15 @@ import Synchronization
 /// Actions get unique string echoes and are matched to responses in any order. When the connection
 /// ends, every pending action fails at once with ``OneBotActionError/Kind/connectionLost``.
 public final class OneBotConnection: Sendable {
-    /// What the writer loop sends.
-    enum Outbound: Sendable {
-        case text(String)
-        case close(code: UInt16, reason: String)
+    /// Why and how the hub closes the connection.
+    struct CloseRequest: Sendable, Hashable {
+        var code: UInt16
+        var reason: String
+    }
+
+    private struct Closing {
+        var request: CloseRequest?
+        var waiters: [CheckedContinuation<CloseRequest?, Never>] = []
     }
 
     public let selfID: Int64
@@ -21,7 +26,9 @@ public final class OneBotConnection: Sendable {
     /// Increases with every connection the hub accepts; a late close of an old socket never removes
     /// a newer one.
     public let generation: UInt64
-    let outbound: BoundedQueue<Outbound>
+    /// Text frames for the writer loop.
+    let outbound: BoundedQueue<String>
+    private let closing = Mutex(Closing())
     private let pending = Mutex([String: CheckedContinuation<OneBotActionResponse, any Error>]())
     private let echoCounter = Atomic<UInt64>(0)
     private let closed = Atomic<Bool>(false)
@@ -73,7 +80,7 @@ public final class OneBotConnection: Sendable {
                     continuation.resume(throwing: refusal)
                     return
                 }
-                if !outbound.tryEnqueue(.text(frame)) {
+                if !outbound.tryEnqueue(frame) {
                     if let waiting = pending.withLock({ $0.removeValue(forKey: echo) }) {
                         waiting.resume(throwing: OneBotActionError(outbound.isClosed ? .connectionLost : .overloaded))
                     }
@@ -96,9 +103,42 @@ public final class OneBotConnection: Sendable {
         return true
     }
 
-    /// Asks the writer to close the socket with `code`.
+    /// Asks the writer to close the socket with `code`, ahead of any frame still queued. Never
+    /// dropped, however full the queue is: the request is kept beside it, not in it, and the door
+    /// ends the connection without a close handshake if the writer cannot send it in time (a
+    /// stalled peer). The first request wins.
     func requestClose(code: UInt16, reason: String) {
-        _ = outbound.tryEnqueue(.close(code: code, reason: reason))
+        let (request, waiters) = closing.withLock { closing -> (CloseRequest, [CheckedContinuation<CloseRequest?, Never>]) in
+            if closing.request == nil { closing.request = CloseRequest(code: code, reason: reason) }
+            defer { closing.waiters.removeAll() }
+            return (closing.request!, closing.waiters)
+        }
+        outbound.close()
+        for waiter in waiters { waiter.resume(returning: request) }
+    }
+
+    /// The close the hub asked for, if it did.
+    var closeRequest: CloseRequest? { closing.withLock { $0.request } }
+
+    /// Waits until the hub asks to close the connection; nil when the waiting task is cancelled.
+    func closeRequested() async -> CloseRequest? {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<CloseRequest?, Never>) in
+                let request = closing.withLock { closing -> CloseRequest?? in
+                    if let request = closing.request { return .some(request) }
+                    if Task.isCancelled { return .some(nil) }
+                    closing.waiters.append(continuation)
+                    return .none
+                }
+                if let request { continuation.resume(returning: request) }
+            }
+        } onCancel: {
+            let waiters = closing.withLock { closing in
+                defer { closing.waiters.removeAll() }
+                return closing.waiters
+            }
+            for waiter in waiters { waiter.resume(returning: nil) }
+        }
     }
 
     /// Marks the connection gone and fails every pending action.

@@ -29,6 +29,8 @@ extension OneBotDoor {
 
     private enum LoopEnd: Sendable {
         case reader, writer, watchdog, outbox
+        /// A close was asked for and the peer did not complete it in time.
+        case closeDeadline
     }
 
     /// Runs one accepted connection until it ends: reads frames, writes queued frames, watches
@@ -73,8 +75,19 @@ extension OneBotDoor {
                     return .outbox
                 }
             }
+            group.addTask {
+                // Once the hub asks to close, the peer has `closeTimeout` to complete the close
+                // handshake; a stalled peer (its socket full) is cut off without it.
+                guard await connection.closeRequested() != nil else { return .closeDeadline }
+                try await Task.sleep(for: self.settings.closeTimeout)
+                return .closeDeadline
+            }
             while let end = try await group.next() {
                 if end == .outbox || end == .watchdog { continue }
+                if end == .closeDeadline {
+                    logger.warning("bot did not complete the close in time; connection dropped")
+                    break
+                }
                 if end == .writer {
                     // The writer ends after sending a close frame; let the reader see the close reply.
                     continue
@@ -118,15 +131,15 @@ extension OneBotDoor {
         }
     }
 
+    /// Writes queued frames until the queue closes; a close request goes out ahead of whatever is
+    /// still queued.
     private static func writeFrames(_ outbound: WebSocketOutboundWriter, connection: OneBotConnection) async throws {
-        while let item = await connection.outbound.next() {
-            switch item {
-            case .text(let text):
-                try await outbound.write(.text(text))
-            case .close(let code, let reason):
-                try await outbound.close(WebSocketErrorCode(codeNumber: Int(code)), reason: reason)
-                return
-            }
+        while connection.closeRequest == nil, let text = await connection.outbound.next() {
+            guard connection.closeRequest == nil else { break }
+            try await outbound.write(.text(text))
+        }
+        if let request = connection.closeRequest {
+            try await outbound.close(WebSocketErrorCode(codeNumber: Int(request.code)), reason: request.reason)
         }
     }
 

@@ -23,13 +23,17 @@ public struct OneBotDoorSettings: Sendable {
     public var heartbeatGrace: Duration
     /// Size of each connection's send queue.
     public var outboundQueue: Int
+    /// How long a bot has to complete the close handshake the hub started before the connection is
+    /// dropped without it.
+    public var closeTimeout: Duration
 
     public init(
         accessToken: String? = nil, secret: String? = nil, httpAPI: [Int64: String] = [:], actionTimeout: Duration = .seconds(30),
         mediaActionTimeout: Duration = .seconds(120), maxFrameBytes: Int = 64 << 20, maxBodyBytes: Int = 64 << 20,
         maxMessageLength: Int = 3000, replyWait: Duration = .seconds(30), heartbeatGrace: Duration = .seconds(10),
-        outboundQueue: Int = 4096
+        outboundQueue: Int = 4096, closeTimeout: Duration = .seconds(3)
     ) {
+        self.closeTimeout = closeTimeout
         self.accessToken = accessToken
         self.secret = secret
         self.httpAPI = httpAPI
