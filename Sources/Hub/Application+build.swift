@@ -24,9 +24,9 @@ func buildApplication(
     }
     OperationsController(components: components).addRoutes(to: router)
     StatsController(usage: components.usage, router: components.router, adminKey: configuration.admin.apiKey?.value).addRoutes(to: router)
-    OpenAIController(
-        router: components.router, models: components.models, responseCache: components.responseCache,
-        apiKeys: configuration.gateway.apiKeys.map(\.value), maxBodyBytes: configuration.server.maxBodyBytes
+    OpenAIDoor(
+        engine: components.engine, apiKeys: configuration.gateway.apiKeys.map(\.value), maxBodyBytes: configuration.server.maxBodyBytes,
+        logger: logger
     ).addRoutes(to: router)
     components.oneBot.addRoutes(to: router)
     if let web = components.web {

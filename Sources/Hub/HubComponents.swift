@@ -129,7 +129,7 @@ struct HubComponents: Sendable {
             persona: chat.persona, sessionQueueLimit: chat.sessionQueue,
             dedupeWindow: configuration.onebot.dedupeWindow, dedupeCapacity: configuration.onebot.dedupeCapacity,
             rateLimitPerUser: chat.rateLimit.perUser.rate, rateLimitPerGroup: chat.rateLimit.perGroup.rate,
-            rateLimitPerUserByPlatform: [.web: configuration.web.rateLimit.rate])
+            rateLimitPerUserByPlatform: [.web: configuration.web.rateLimit.rate, .api: configuration.gateway.rateLimit.rate])
         engine = ConversationEngine(
             settings: settings, store: store, models: models, router: router, lane: realtimeLane, noticeLane: noticeLane, cache: sharedState,
             responseCache: self.responseCache, metrics: metrics,

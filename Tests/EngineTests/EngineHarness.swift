@@ -136,7 +136,7 @@ extension AnswerPart {
     /// The reply's text for final, failure and notice parts.
     var text: String? {
         switch self {
-        case .final(let reply), .failure(let reply), .notice(let reply, _): reply.text
+        case .final(let reply), .failure(let reply, _), .notice(let reply, _): reply.text
         case .delta(let text), .sentence(let text): text
         case .cancelled: nil
         }

@@ -35,6 +35,17 @@ struct OpenAIPythonClientTests {
                 #expect(found["auth"]?["code"] == "invalid_api_key")
                 #expect(found["upstream_failure"]?["status"] == 502)
                 #expect(found["upstream_failure"]?["type"] == "api_error")
+                let expectedParams: [String: String] = [
+                    "n_1000": "n", "n_negative": "n", "max_tokens_text": "max_tokens", "max_tokens_fraction": "max_tokens",
+                    "stream_text": "stream", "stream_number": "stream", "temperature_text": "temperature", "top_p_range": "top_p",
+                    "role": "messages[0].role", "content_type": "messages[0].content",
+                ]
+                for (name, param) in expectedParams {
+                    let refusal = found["bad_parameters"]?[name]
+                    #expect(refusal?["status"] == 400, "\(name): \(refusal?.compactJSON ?? "missing")")
+                    #expect(refusal?["param"] == .string(param), "\(name): \(refusal?.compactJSON ?? "missing")")
+                    #expect(refusal?["type"] == "invalid_request_error", "\(name)")
+                }
             }
         }
     }

@@ -15,7 +15,7 @@ struct OneBotReplySink: AnswerSink {
 
     func receive(_ part: AnswerPart, answering event: ConversationEvent) async throws -> [String] {
         switch part {
-        case .final(let reply), .failure(let reply), .notice(let reply, _):
+        case .final(let reply), .failure(let reply, _), .notice(let reply, _):
             guard !reply.text.isEmpty || reply.parts.contains(where: \.isMedia) else { return [] }
             return try await send(reply, answering: event)
         case .delta, .sentence, .cancelled:

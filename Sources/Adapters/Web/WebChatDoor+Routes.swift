@@ -131,7 +131,7 @@ extension WebChatDoor {
                     response.headers[.retryAfter] = "1"
                 }
                 return response
-            case .failure(let reply):
+            case .failure(let reply, _):
                 // No provider at all is the hub's state, not an upstream's failure.
                 return Response.jsonError(engine.models.isEmpty ? .serviceUnavailable : .badGateway, reply.text)
             case .cancelled:

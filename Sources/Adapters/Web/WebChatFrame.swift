@@ -29,7 +29,7 @@ public enum WebChatFrame: Sendable, Hashable {
         case .sentence: []
         case .final(let reply) where streamed: [.done(id: id, usage: reply.usage, model: reply.model)]
         case .final(let reply): [.delta(id: id, text: reply.text), .done(id: id, usage: reply.usage, model: reply.model)]
-        case .failure(let reply), .notice(let reply, _):
+        case .failure(let reply, _), .notice(let reply, _):
             [.error(id: id, message: reply.text.isEmpty ? "The message was not answered." : reply.text)]
         case .cancelled: [.error(id: id, message: "Stopped before the answer was finished.")]
         }

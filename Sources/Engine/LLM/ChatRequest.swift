@@ -6,12 +6,15 @@ public struct ChatRequest: Sendable, Hashable {
     public var messages: [ChatMessage]
     public var maxTokens: Int?
     public var temperature: Double?
+    /// Nucleus sampling, 0 to 1.
+    public var topP: Double?
 
-    public init(model: String, messages: [ChatMessage], maxTokens: Int? = nil, temperature: Double? = nil) {
+    public init(model: String, messages: [ChatMessage], maxTokens: Int? = nil, temperature: Double? = nil, topP: Double? = nil) {
         self.model = model
         self.messages = messages
         self.maxTokens = maxTokens
         self.temperature = temperature
+        self.topP = topP
     }
 }
 

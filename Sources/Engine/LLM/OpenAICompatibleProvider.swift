@@ -243,6 +243,9 @@ public struct OpenAICompatibleProvider: ChatProvider {
         if let temperature = request.temperature, temperature.isFinite {
             body.append(contentsOf: #","temperature":\#(temperature)"#.utf8)
         }
+        if let topP = request.topP, topP.isFinite {
+            body.append(contentsOf: #","top_p":\#(topP)"#.utf8)
+        }
         if stream { body.append(contentsOf: #","stream":true,"stream_options":{"include_usage":true}"#.utf8) }
         body.append(UInt8(ascii: "}"))
         return body

@@ -24,6 +24,7 @@ public struct ResponseCache: Sendable {
             "messages": .array(request.messages.map { .array([.string($0.role.rawValue), .string($0.content)]) }),
             "max_tokens": request.maxTokens.map { .int(Int64($0)) } ?? .null,
             "temperature": request.temperature.map(JSONValue.double) ?? .null,
+            "top_p": request.topP.map(JSONValue.double) ?? .null,
         ]).write(into: &canonical)
         return "llm:" + Hex.string(SHA256.hash(data: canonical))
     }

@@ -8,4 +8,6 @@ public enum Platform: String, Sendable, Hashable, Codable, CaseIterable {
     case web
     /// A live voice session.
     case voice
+    /// A program calling the OpenAI-compatible API (stateless: no session history).
+    case api
 }

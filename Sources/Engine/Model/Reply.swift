@@ -37,8 +37,11 @@ public struct Reply: Sendable, Hashable {
     public var model: String?
     /// Token counts of the answer, when the provider reported them.
     public var usage: TokenUsage?
+    /// Why the model stopped (`stop`, `length`, …), when a model wrote the answer.
+    public var finishReason: String?
 
-    public init(parts: [ReplyPart], kind: Kind = .answer, model: String? = nil, usage: TokenUsage? = nil) {
+    public init(parts: [ReplyPart], kind: Kind = .answer, model: String? = nil, usage: TokenUsage? = nil, finishReason: String? = nil) {
+        self.finishReason = finishReason
         self.parts = parts
         self.kind = kind
         self.model = model

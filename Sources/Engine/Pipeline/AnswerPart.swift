@@ -10,7 +10,7 @@
 /// switch part {
 /// case .delta(let text): show(text)
 /// case .final(let reply): finish(reply.text, model: reply.model, usage: reply.usage)
-/// case .notice(let reply, _), .failure(let reply): tell(reply.text)
+/// case .notice(let reply, _), .failure(let reply, _): tell(reply.text)
 /// case .sentence, .cancelled: break
 /// }
 /// ```
@@ -26,8 +26,9 @@ public enum AnswerPart: Sendable, Hashable {
     /// short text for the user (``Reply/kind`` is ``Reply/Kind/notice``; empty when the user
     /// should not be told again within the period).
     case notice(Reply, reason: ConversationEngine.Admission)
-    /// The message was taken but could not be answered; the text apologises.
-    case failure(Reply)
+    /// The message was taken but could not be answered; the text apologises. `error` is the
+    /// router's when every route failed (for doors that report it, as the OpenAI API does).
+    case failure(Reply, error: ChatProviderError? = nil)
     /// The turn was stopped (`/stop`, `/reset`, the client went away) before it finished; nothing of
     /// it was stored.
     case cancelled

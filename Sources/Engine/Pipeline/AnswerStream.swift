@@ -117,6 +117,7 @@ public final class AnswerStream: AnswerSink, AsyncSequence {
         await withCheckedContinuation { (continuation: CheckedContinuation<AnswerPart?, Never>) in
             enum Step { case part(AnswerPart, CheckedContinuation<Void, Never>?), finished, wait }
             let step = state.withLock { state -> Step in
+                if state.abandoned { return .finished }
                 if let part = state.parts.popFirst() {
                     defer { state.writer = nil }
                     return .part(part, state.writer)

@@ -206,7 +206,7 @@ public final class ConversationEngine: Sendable {
     /// What is decided when the turn comes up, with the network: another hub on the same Redis took
     /// the event already, or the user or group is over a rate limit. Fails open.
     private func laterAdmission(_ event: ConversationEvent) async -> (Admission, show: Bool)? {
-        if cache.isShared, !((try? await cache.insertIfAbsent("dedupe:" + event.id, ttl: .seconds(settings.dedupeWindow))) ?? true) {
+        if cache.isShared, event.platform != .api, !((try? await cache.insertIfAbsent("dedupe:" + event.id, ttl: .seconds(settings.dedupeWindow))) ?? true) {
             metrics.duplicateDropped(door: event.platform.rawValue)
             logger.debug("duplicate event dropped (taken by another hub)", metadata: ["hub.event": "\(event.id)"])
             return (.duplicate, false)
@@ -291,45 +291,13 @@ public final class ConversationEngine: Sendable {
         messages += settings.history.window(snapshot.history).map { ChatMessage(role: $0.role, content: $0.content) }
         messages.append(ChatMessage(role: .user, content: userText))
         let request = ChatRequest(model: model, messages: messages)
-        let started = ContinuousClock.now
         let completion: ChatCompletion
-        let cacheEntry = ResponseCache.entry(for: request, in: responseCache)
-        if let cached = await cacheEntry.lookup() {
-            metrics.responseCache("hit")
-            completion = cached
-        } else {
-            do {
-                // The router tries every route it may (retries, fallbacks) before giving up. A door
-                // that shows progress gets the text as it is written, and each sentence as it ends.
-                let routed: ChatRouter.Routed
-                if sink.showsProgress {
-                    let sentences = LockedValue(SentenceAccumulator())
-                    routed = try await router.stream(request) { _, delta in
-                        guard case .content(let piece) = delta, !piece.isEmpty else { return }
-                        _ = try? await sink.receive(.delta(piece), answering: event)
-                        for sentence in sentences.withLock({ $0.append(piece) }) {
-                            _ = try? await sink.receive(.sentence(sentence), answering: event)
-                        }
-                    }
-                    if let rest = sentences.withLock({ $0.finish() }) { _ = try? await sink.receive(.sentence(rest), answering: event) }
-                } else {
-                    routed = try await router.complete(request)
-                }
-                metrics.llmRequest(provider: routed.provider, model: routed.model, outcome: "ok", duration: ContinuousClock.now - started)
-                completion = routed.completion
-            } catch where Task.isCancelled || error is CancellationError {
-                metrics.llmRequest(provider: "router", model: model, outcome: "cancelled", duration: ContinuousClock.now - started)
-                throw CancellationError()
-            } catch {
-                let kind = (error as? ChatProviderError)?.kind.rawValue ?? "error"
-                metrics.llmRequest(provider: "router", model: model, outcome: kind, duration: ContinuousClock.now - started)
-                logger.warning("LLM request failed on every route", metadata: ["hub.model": "\(model)", "error": "\(error)"])
-                return .failure(decorate(.text("Sorry, I couldn't get an answer right now. Please try again in a moment.", kind: .failure), for: event))
-            }
-            if cacheEntry.isEnabled {
-                metrics.responseCache("miss")
-                await cacheEntry.keep(completion)
-            }
+        do {
+            completion = try await complete(request, answering: event, sink: sink)
+        } catch let error as ChatProviderError {
+            logger.warning("LLM request failed on every route", metadata: ["hub.model": "\(model)", "error": "\(error)"])
+            return .failure(
+                decorate(.text("Sorry, I couldn't get an answer right now. Please try again in a moment.", kind: .failure), for: event), error: error)
         }
         // Stopped while the answer was written: nothing of it is kept.
         try Task.checkCancellation()
@@ -339,8 +307,103 @@ public final class ConversationEngine: Sendable {
             to: key, inboundKey: (event.id, event.receivedAt))
         return .final(
             decorate(
-                Reply(parts: [.text(answer.isEmpty ? "(the model returned an empty answer)" : answer)], model: completion.model, usage: completion.usage),
+                Reply(
+                    parts: [.text(answer.isEmpty ? "(the model returned an empty answer)" : answer)], model: completion.model,
+                    usage: completion.usage, finishReason: completion.finishReason),
                 for: event))
+    }
+
+    /// Answers `request` from the response cache or the router. A door that shows progress gets
+    /// the text as it is written, and each sentence as it ends. Throws ``ChatProviderError`` when
+    /// every route failed, `CancellationError` when the turn was stopped.
+    private func complete(_ request: ChatRequest, answering event: ConversationEvent, sink: any AnswerSink) async throws -> ChatCompletion {
+        let cacheEntry = ResponseCache.entry(for: request, in: responseCache)
+        if let cached = await cacheEntry.lookup() {
+            metrics.responseCache("hit")
+            if sink.showsProgress, !cached.content.isEmpty { _ = try? await sink.receive(.delta(cached.content), answering: event) }
+            return cached
+        }
+        let started = ContinuousClock.now
+        let completion: ChatCompletion
+        do {
+            // The router tries every route it may (retries, fallbacks) before giving up.
+            let routed: ChatRouter.Routed
+            if sink.showsProgress {
+                let sentences = LockedValue(SentenceAccumulator())
+                routed = try await router.stream(request) { _, delta in
+                    guard case .content(let piece) = delta, !piece.isEmpty else { return }
+                    _ = try? await sink.receive(.delta(piece), answering: event)
+                    for sentence in sentences.withLock({ $0.append(piece) }) {
+                        _ = try? await sink.receive(.sentence(sentence), answering: event)
+                    }
+                }
+                if let rest = sentences.withLock({ $0.finish() }) { _ = try? await sink.receive(.sentence(rest), answering: event) }
+            } else {
+                routed = try await router.complete(request)
+            }
+            metrics.llmRequest(provider: routed.provider, model: routed.model, outcome: "ok", duration: ContinuousClock.now - started)
+            completion = routed.completion
+        } catch where Task.isCancelled || error is CancellationError {
+            metrics.llmRequest(provider: "router", model: request.model, outcome: "cancelled", duration: ContinuousClock.now - started)
+            throw CancellationError()
+        } catch {
+            let failure = error as? ChatProviderError ?? ChatProviderError(kind: .transport, message: "\(error)")
+            metrics.llmRequest(provider: "router", model: request.model, outcome: failure.kind.rawValue, duration: ContinuousClock.now - started)
+            throw failure
+        }
+        if cacheEntry.isEnabled {
+            metrics.responseCache("miss")
+            await cacheEntry.keep(completion)
+        }
+        return completion
+    }
+
+    // MARK: Stateless requests
+
+    /// Answers a whole conversation a program sent (the OpenAI-compatible API): the same
+    /// admission (rate limit per `caller`, the lane), cache, routing and accounting as a chat turn,
+    /// but no session history is read or written, and such requests never wait for each other.
+    /// A failure's part carries the router's error.
+    public func answer(_ request: ChatRequest, caller: String, showsProgress: Bool) -> (Admission, AnswerStream) {
+        let stream = AnswerStream(showsProgress: showsProgress)
+        let id = turnCounter.wrappingAdd(1, ordering: .relaxed).newValue
+        let event = ConversationEvent(
+            id: "api:\(caller):\(id)", platform: .api, botID: "gateway", scope: .private(user: caller), sender: Sender(id: caller), content: [])
+        // A session of its own: stateless requests are not ordered among themselves.
+        let key = SessionKey(platform: .api, botID: "gateway", group: nil, user: "\(caller)#\(id)")
+        stream.whenCancelled { [scheduler] in await scheduler.cancel(id, in: key) }
+        let turn = SessionScheduler.Turn(
+            id: id,
+            run: { [self] in await self.take(request, event: event, sink: stream) },
+            dropped: { [self] in await self.finish(.cancelled, for: event, sink: stream) })
+        switch scheduler.enqueue(turn, for: key) {
+        case .queued:
+            return (.accepted, stream)
+        case .sessionFull, .laneFull:
+            metrics.laneRefused(lane: scheduler.lane.name)
+            logger.warning("lane full, API request refused", metadata: ["hub.lane": "\(scheduler.lane.name)"])
+            notify(.busy, for: event, sink: stream)
+            return (.busy, stream)
+        }
+    }
+
+    private func take(_ request: ChatRequest, event: ConversationEvent, sink: any AnswerSink) async {
+        if let (refusal, show) = await laterAdmission(event) {
+            await finish(.notice(.text(show ? refusal.notice ?? "" : "", kind: .notice), reason: refusal), for: event, sink: sink)
+            return
+        }
+        let part: AnswerPart
+        do {
+            let completion = try await complete(request, answering: event, sink: sink)
+            try Task.checkCancellation()
+            part = .final(
+                Reply(parts: [.text(completion.content)], model: completion.model, usage: completion.usage, finishReason: completion.finishReason))
+        } catch let error as ChatProviderError {
+            part = .failure(.text(error.message, kind: .failure), error: error)
+        } catch {
+            part = .cancelled
+        }
+        await finish(part, for: event, sink: sink)
     }
 
     private func run(_ command: ChatCommand, key: SessionKey) async throws -> Reply {

@@ -17,11 +17,15 @@ struct StatsController: Sendable {
             let rows = try await usage.summary()
             let requests = rows.reduce(0) { $0 + $1.requests }
             let answered = rows.filter { $0.outcome == "ok" }.reduce(0) { $0 + $1.requests }
+            // A caller that went away is no failure of the providers: not counted in the rate.
+            let cancelled = rows.filter { $0.outcome == "cancelled" }.reduce(0) { $0 + $1.requests }
+            let decided = requests - cancelled
             let body: JSONValue = [
                 "llm": [
                     "attempts": .int(Int64(requests)),
                     "answered": .int(Int64(answered)),
-                    "success_rate": .double(requests == 0 ? 1 : Double(answered) / Double(requests)),
+                    "cancelled": .int(Int64(cancelled)),
+                    "success_rate": .double(decided == 0 ? 1 : Double(answered) / Double(decided)),
                     "prompt_tokens": .int(Int64(rows.reduce(0) { $0 + $1.promptTokens })),
                     "completion_tokens": .int(Int64(rows.reduce(0) { $0 + $1.completionTokens })),
                 ]

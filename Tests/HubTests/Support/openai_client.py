@@ -56,4 +56,26 @@ try:
 except openai.APIStatusError as error:
     found["upstream_failure"] = {"status": error.status_code, "type": error.type}
 
+# Parameters OpenAI refuses: the hub refuses them too, with a 400 naming the parameter. Sent
+# through extra_body, which goes on the wire as given (no client-side checks or coercion).
+bad = {}
+for name, params in [
+    ("n_1000", {"n": 1000}),
+    ("n_negative", {"n": -1}),
+    ("max_tokens_text", {"max_tokens": "abc"}),
+    ("max_tokens_fraction", {"max_tokens": 1.5}),
+    ("stream_text", {"stream": "yes"}),
+    ("stream_number", {"stream": 5}),
+    ("temperature_text", {"temperature": "hot"}),
+    ("top_p_range", {"top_p": 3}),
+    ("role", {"messages": [{"role": "wizard", "content": "x"}]}),
+    ("content_type", {"messages": [{"role": "user", "content": 42}]}),
+]:
+    try:
+        client.chat.completions.create(model="model-a", messages=[{"role": "user", "content": "x"}], extra_body=params)
+        bad[name] = "no error"
+    except openai.BadRequestError as error:
+        bad[name] = {"status": error.status_code, "param": error.param, "type": error.type}
+found["bad_parameters"] = bad
+
 print(json.dumps(found))

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
+import Foundation
 import Hummingbird
 
 extension Request {
     /// The token of an `Authorization: Bearer <token>` header (scheme in any case), nil without one.
-    var bearerToken: String? {
+    public var bearerToken: String? {
         guard let header = headers[.authorization], header.lowercased().hasPrefix("bearer ") else { return nil }
-        return header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
+        let token = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
     }
 }
