@@ -49,6 +49,7 @@ extension HubCommand {
                 logger.critical("configuration error", metadata: ["error": "\(error)"])
                 throw ExitCode(78)
             }
+            for note in configuration.reservedNotes { logger.warning("\(note)") }
             let app = try await buildApplication(configuration, logger: logger)
             try await app.runService()
         }
@@ -64,6 +65,9 @@ extension HubCommand {
         func run() async throws {
             do {
                 let configuration = try options.load()
+                for note in configuration.reservedNotes {
+                    FileHandle.standardError.write(Data("hub: note: \(note)\n".utf8))
+                }
                 print(configuration.renderMasked())
             } catch {
                 FileHandle.standardError.write(Data("hub: configuration error: \(error)\n".utf8))

@@ -117,7 +117,7 @@ struct HubComponents: Sendable {
         self.responseCache = responseCache.map { ResponseCache(cache: $0, ttl: .milliseconds(Int64(caching.ttl * 1000))) }
         let lanes = configuration.lanes
         realtimeLane = Lane(name: "realtime", maxConcurrent: lanes.realtime.maxConcurrent, queueLimit: lanes.realtime.queue)
-        noticeLane = Lane(name: "notices", maxConcurrent: 16, queueLimit: 1024)
+        noticeLane = Lane(name: "notices", maxConcurrent: lanes.notices.maxConcurrent, queueLimit: lanes.notices.queue)
 
         let chat = configuration.chat
         let settings = EngineSettings(
@@ -127,7 +127,7 @@ struct HubComponents: Sendable {
             sessionScope: SessionKey.SessionScope(rawValue: chat.sessionScope.rawValue) ?? .perUser,
             history: HistoryLimits(maxTurns: chat.history.maxTurns, maxTokens: chat.history.maxTokens, maxBytes: chat.history.maxBytes),
             persona: chat.persona, sessionQueueLimit: chat.sessionQueue,
-            dedupeWindow: configuration.onebot.dedupeWindow, dedupeCapacity: configuration.onebot.dedupeCapacity,
+            dedupeWindow: chat.dedupeWindow, dedupeCapacity: chat.dedupeCapacity,
             rateLimitPerUser: chat.rateLimit.perUser.rate, rateLimitPerGroup: chat.rateLimit.perGroup.rate,
             rateLimitPerUserByPlatform: [.web: configuration.web.rateLimit.rate, .api: configuration.gateway.rateLimit.rate])
         engine = ConversationEngine(

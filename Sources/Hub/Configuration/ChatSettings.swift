@@ -143,6 +143,11 @@ struct ChatSettings: ConfigurationSection {
     /// Most messages of one conversation waiting for their answer (the one being answered not
     /// counted); more get the busy notice. `HUB_CHAT_SESSION_QUEUE`.
     var sessionQueue = 8
+    /// Seconds an inbound message id is remembered, so a message delivered again (a bot that
+    /// reconnects and resends, a client that retries) is answered once. `HUB_CHAT_DEDUPE_WINDOW`.
+    var dedupeWindow = 300.0
+    /// Most message ids remembered per bot. `HUB_CHAT_DEDUPE_CAPACITY`.
+    var dedupeCapacity = 4096
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case groupTrigger = "group_trigger"
@@ -154,6 +159,8 @@ struct ChatSettings: ConfigurationSection {
         case rateLimit = "rate_limit"
         case maxReplyLength = "max_reply_length"
         case sessionQueue = "session_queue"
+        case dedupeWindow = "dedupe_window"
+        case dedupeCapacity = "dedupe_capacity"
     }
 }
 
@@ -170,6 +177,8 @@ extension ChatSettings {
         rateLimit = try container.decode(.rateLimit, default: defaults.rateLimit)
         maxReplyLength = try container.decode(.maxReplyLength, default: defaults.maxReplyLength)
         sessionQueue = try container.decode(.sessionQueue, default: defaults.sessionQueue)
+        dedupeWindow = try container.decode(.dedupeWindow, default: defaults.dedupeWindow)
+        dedupeCapacity = try container.decode(.dedupeCapacity, default: defaults.dedupeCapacity)
     }
 
     func validate(into validator: inout ConfigurationValidator) {
@@ -184,6 +193,8 @@ extension ChatSettings {
         validator.positive(history.maxBytes, "chat.history.max_bytes")
         validator.positive(maxReplyLength, "chat.max_reply_length")
         validator.positive(sessionQueue, "chat.session_queue")
+        validator.positive(dedupeWindow, "chat.dedupe_window")
+        validator.positive(dedupeCapacity, "chat.dedupe_capacity")
     }
 }
 

@@ -3,7 +3,8 @@
 /// `lanes`: the scheduler's limits per kind of work, so one kind cannot starve another.
 ///
 /// ```yaml
-/// lanes: { realtime: { max_concurrent: 256, queue: 4096 }, cpu: { max_concurrent: 2, queue: 256 }, batch: { max_concurrent: 1, queue: 1024 } }
+/// lanes: { realtime: { max_concurrent: 256, queue: 4096 }, cpu: { max_concurrent: 2, queue: 256 }, batch: { max_concurrent: 1, queue: 1024 },
+///          notices: { max_concurrent: 16, queue: 1024 } }
 /// ```
 struct LaneSettings: ConfigurationSection {
     /// One lane's limits. When ``maxConcurrent`` jobs run and ``queue`` wait, callers are refused.
@@ -25,11 +26,15 @@ struct LaneSettings: ConfigurationSection {
     var cpu = LaneLimits(maxConcurrent: 2, queue: 256)
     /// Image generation. `HUB_LANES_BATCH_MAX_CONCURRENT`, `HUB_LANES_BATCH_QUEUE`.
     var batch = LaneLimits(maxConcurrent: 1, queue: 1024)
+    /// Short notices ("busy", "slow down") sent off the doors' read paths; when full, a notice is
+    /// dropped (the message was refused either way). `HUB_LANES_NOTICES_MAX_CONCURRENT`, `HUB_LANES_NOTICES_QUEUE`.
+    var notices = LaneLimits(maxConcurrent: 16, queue: 1024)
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case realtime
         case cpu
         case batch
+        case notices
     }
 }
 
@@ -41,10 +46,11 @@ extension LaneSettings {
         realtime = try container.decode(.realtime, default: PartialLaneLimits()).applied(to: defaults.realtime)
         cpu = try container.decode(.cpu, default: PartialLaneLimits()).applied(to: defaults.cpu)
         batch = try container.decode(.batch, default: PartialLaneLimits()).applied(to: defaults.batch)
+        notices = try container.decode(.notices, default: PartialLaneLimits()).applied(to: defaults.notices)
     }
 
     func validate(into validator: inout ConfigurationValidator) {
-        for (name, lane) in [("realtime", realtime), ("cpu", cpu), ("batch", batch)] {
+        for (name, lane) in [("realtime", realtime), ("cpu", cpu), ("batch", batch), ("notices", notices)] {
             validator.positive(lane.maxConcurrent, "lanes.\(name).max_concurrent")
             validator.nonNegative(lane.queue, "lanes.\(name).queue")
         }

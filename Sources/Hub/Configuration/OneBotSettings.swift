@@ -25,10 +25,6 @@ struct OneBotSettings: ConfigurationSection {
     var maxMessageLength = 3000
     /// Seconds a reply waits for a disconnected bot to come back before it goes to the outbox. `HUB_ONEBOT_REPLY_WAIT`.
     var replyWait = 30.0
-    /// Seconds an inbound event id is remembered for deduplication. `HUB_ONEBOT_DEDUPE_WINDOW`.
-    var dedupeWindow = 300.0
-    /// Most event ids remembered for deduplication. `HUB_ONEBOT_DEDUPE_CAPACITY`.
-    var dedupeCapacity = 4096
     /// Seconds of silence tolerated past a bot's heartbeat interval before its connection is closed
     /// (the limit is the larger of 3 × interval and interval + this). `HUB_ONEBOT_HEARTBEAT_GRACE`.
     var heartbeatGrace = 10.0
@@ -42,8 +38,6 @@ struct OneBotSettings: ConfigurationSection {
         case maxFrameBytes = "max_frame_bytes"
         case maxMessageLength = "max_message_length"
         case replyWait = "reply_wait"
-        case dedupeWindow = "dedupe_window"
-        case dedupeCapacity = "dedupe_capacity"
         case heartbeatGrace = "heartbeat_grace"
     }
 }
@@ -65,8 +59,6 @@ extension OneBotSettings {
         maxFrameBytes = try container.decode(.maxFrameBytes, default: defaults.maxFrameBytes)
         maxMessageLength = try container.decode(.maxMessageLength, default: defaults.maxMessageLength)
         replyWait = try container.decode(.replyWait, default: defaults.replyWait)
-        dedupeWindow = try container.decode(.dedupeWindow, default: defaults.dedupeWindow)
-        dedupeCapacity = try container.decode(.dedupeCapacity, default: defaults.dedupeCapacity)
         heartbeatGrace = try container.decode(.heartbeatGrace, default: defaults.heartbeatGrace)
     }
 
@@ -82,8 +74,6 @@ extension OneBotSettings {
         validator.positive(maxFrameBytes, "onebot.max_frame_bytes")
         validator.positive(maxMessageLength, "onebot.max_message_length")
         validator.nonNegative(replyWait, "onebot.reply_wait")
-        validator.positive(dedupeWindow, "onebot.dedupe_window")
         validator.nonNegative(heartbeatGrace, "onebot.heartbeat_grace")
-        validator.positive(dedupeCapacity, "onebot.dedupe_capacity")
     }
 }
