@@ -106,6 +106,21 @@ let package = Package(
             path: "Benchmarks/OneBotLoad",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "ReferenceBot",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            path: "Benchmarks/ReferenceBot",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "HubTestSupport",
             dependencies: [

@@ -18,9 +18,7 @@ extension OneBotDoor {
             for method in [HTTPRequest.Method.get, .put, .delete, .patch] {
                 router.on(RouterPath(path), method: method) { request, _ -> Response in
                     _ = try? await request.body.collect(upTo: self.settings.maxBodyBytes)
-                    var response = Response.jsonError(.methodNotAllowed, "use POST")
-                    response.headers[.allow] = "POST"
-                    return response
+                    throw HubError(.methodNotAllowed, "use POST", headers: [.allow: "POST"])
                 }
             }
         }
@@ -30,11 +28,9 @@ extension OneBotDoor {
                 case .failure(let rejection):
                     context.logger.notice(
                         "OneBot WebSocket handshake refused", metadata: ["hub.status": "\(rejection.status.code)", "hub.reason": "\(rejection.message)"])
-                    return Response.jsonError(rejection.status, rejection.message)
+                    throw HubError(rejection.status, rejection.message)
                 case .success:
-                    var response = Response.jsonError(.upgradeRequired, "this endpoint takes WebSocket connections")
-                    response.headers[.upgrade] = "websocket"
-                    return response
+                    throw HubError(.upgradeRequired, "this endpoint takes WebSocket connections", headers: [.upgrade: "websocket"])
                 }
             }
         }
@@ -48,35 +44,35 @@ extension OneBotDoor {
         do {
             body = try await request.body.collect(upTo: settings.maxBodyBytes)
         } catch {
-            return reject(.contentTooLarge, "body larger than \(settings.maxBodyBytes) bytes", context: context)
+            throw refusal(.contentTooLarge, "body larger than \(settings.maxBodyBytes) bytes", context: context)
         }
         guard let selfText = request.headers[OneBotHandshake.selfIDField], let selfID = Int64(selfText.trimmingCharacters(in: " \t")) else {
-            return reject(.badRequest, "X-Self-ID header missing or not a number", context: context)
+            throw refusal(.badRequest, "X-Self-ID header missing or not a number", context: context)
         }
         if let secret = settings.secret, !secret.isEmpty {
             switch AccessCredentials.checkSignature(request.headers[Self.signatureField], body: body.readableBytesView, secret: secret) {
-            case .missing: return reject(.unauthorized, "X-Signature required", context: context)
-            case .wrong: return reject(.forbidden, "X-Signature does not match the body", context: context)
+            case .missing: throw refusal(.unauthorized, "X-Signature required", context: context)
+            case .wrong: throw refusal(.forbidden, "X-Signature does not match the body", context: context)
             case .ok: break
             }
         }
-        guard body.readableBytes > 0 else { return reject(.badRequest, "empty body", context: context) }
+        guard body.readableBytes > 0 else { throw refusal(.badRequest, "empty body", context: context) }
         let event: OneBotEvent
         do {
             event = try OneBotEvent(json: try JSONValue(parsing: body.readableBytesView))
         } catch {
             metrics.malformedInput(door: "onebot", reason: "invalid_callback")
-            return reject(.badRequest, "\(error)", context: context)
+            throw refusal(.badRequest, "\(error)", context: context)
         }
         handle(event, selfID: selfID, connection: nil, transport: "http")
         return Response(status: .noContent)
     }
 
-    private func reject<Context: RequestContext>(_ status: HTTPResponse.Status, _ message: String, context: Context) -> Response {
+    private func refusal<Context: RequestContext>(_ status: HTTPResponse.Status, _ message: String, context: Context) -> HubError {
         context.logger.notice("OneBot callback refused", metadata: ["hub.status": "\(status.code)", "hub.reason": "\(message)"])
-        return Response.jsonError(status, message)
+        return HubError(status, message)
     }
 
-    /// A JSON error response: `{"error":{"message":…}}`, the shape Hummingbird's `HTTPError` uses.
+    /// The header carrying the HMAC-SHA1 signature of an HTTP POST body.
     static let signatureField = HTTPField.Name("X-Signature")!
 }

@@ -8,13 +8,12 @@ extension WebChatDoor {
     /// Registers `POST /api/v1/chat`, `GET /api/v1/chat/models`, and the plain-HTTP side of the chat
     /// WebSocket paths (426, or the handshake's refusal).
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
-        router.post("/api/v1/chat") { request, context in
+        let rest = router.group("/api/v1/chat").add(
+            middleware: AccessTokenMiddleware(token: settings.accessToken, name: "access token", acceptsQuery: true))
+        rest.post { request, context in
             try await self.chat(request, context: context)
         }
-        router.get("/api/v1/chat/models") { request, context -> Response in
-            if let refusal = self.handshake.checkToken(authorization: request.headers[.authorization], query: request.uri.query) {
-                return Self.reject(refusal.status, refusal.message, context: context)
-            }
+        rest.get("models") { _, _ -> Response in
             let models = self.engine.models
             let body: JSONValue = .object([
                 "object": "list",
@@ -28,13 +27,11 @@ extension WebChatDoor {
                 let verdict = self.webSocketHandshake(path: request.uri.description, host: request.head.authority, headers: request.headers)
                 switch verdict {
                 case .failure(let refusal)?:
-                    return Self.reject(refusal.status, refusal.message, context: context)
+                    throw Self.refusal(refusal.status, refusal.message, context: context)
                 case .success?:
-                    var response = Response.jsonError(.upgradeRequired, "this endpoint takes WebSocket connections")
-                    response.headers[.upgrade] = "websocket"
-                    return response
+                    throw HubError(.upgradeRequired, "this endpoint takes WebSocket connections", headers: [.upgrade: "websocket"])
                 case nil:
-                    return Response.jsonError(.notFound, "no chat endpoint here")
+                    throw HubError(.notFound, "no chat endpoint here")
                 }
             }
         }
@@ -49,22 +46,19 @@ extension WebChatDoor {
         do {
             body = try await request.body.collect(upTo: limit)
         } catch {
-            return Self.reject(.contentTooLarge, "body larger than \(limit) bytes", context: context)
-        }
-        if let refusal = handshake.checkToken(authorization: request.headers[.authorization], query: request.uri.query) {
-            return Self.reject(refusal.status, refusal.message, context: context)
+            throw Self.refusal(.contentTooLarge, "body larger than \(limit) bytes", context: context)
         }
         guard let value = try? JSONValue(parsing: body.readableBytesView), value.objectValue != nil else {
-            return Self.reject(.badRequest, "the body must be a JSON object: {\"client_id\", \"message\", \"stream\"}", context: context)
+            throw Self.refusal(.badRequest, "the body must be a JSON object: {\"client_id\", \"message\", \"stream\"}", context: context)
         }
         guard let clientID = value["client_id"]?.stringValue, Self.isValidClientID(clientID) else {
-            return Self.reject(.badRequest, "\"client_id\" must be 1 to 64 letters, digits, '-' or '_'", context: context)
+            throw Self.refusal(.badRequest, "\"client_id\" must be 1 to 64 letters, digits, '-' or '_'", context: context)
         }
         var stream = false
         switch value["stream"] {
         case nil, .null?: break
         case .bool(let flag)?: stream = flag
-        default: return Self.reject(.badRequest, "\"stream\" must be true or false", context: context)
+        default: throw Self.refusal(.badRequest, "\"stream\" must be true or false", context: context)
         }
         // The same checks as a WebSocket message frame.
         let message: WebChatInbound
@@ -72,14 +66,14 @@ extension WebChatDoor {
             message = try WebChatInbound(
                 value: value, textKey: "message", requiringType: false, maxBytes: settings.maxMessageBytes, makeID: makeMessageID)
         } catch {
-            return Self.reject(error.message.hasPrefix("message too long") ? .contentTooLarge : .badRequest, error.message, context: context)
+            throw Self.refusal(error.message.hasPrefix("message too long") ? .contentTooLarge : .badRequest, error.message, context: context)
         }
 
         let (admission, answer) = engine.answer(event(for: message, clientID: clientID), showsProgress: stream)
         logRefusal(admission, clientID: clientID)
         switch admission {
         case .duplicate, .ignored:
-            return Response.jsonError(admission == .duplicate ? .conflict : .unprocessableContent, Self.refusal(admission) ?? "not taken")
+            throw HubError(admission == .duplicate ? .conflict : .unprocessableContent, Self.refusal(admission) ?? "not taken")
         case .accepted, .busy, .limited:
             break
         }
@@ -119,32 +113,30 @@ extension WebChatDoor {
                         "model": reply.model.map(JSONValue.string) ?? .null, "usage": reply.usage.map(\.json) ?? .null,
                     ]))
             case .notice(let reply, let reason):
-                var response: Response
                 switch reason {
                 case .limited(let retryAfter):
-                    response = Response.jsonError(.tooManyRequests, reply.text.isEmpty ? reason.notice ?? "" : reply.text)
-                    response.headers[.retryAfter] = String(retryAfter.retryAfterSeconds)
+                    throw HubError(
+                        .tooManyRequests, reply.text.isEmpty ? reason.notice ?? "" : reply.text,
+                        headers: [.retryAfter: String(retryAfter.retryAfterSeconds)])
                 case .duplicate:
-                    response = Response.jsonError(.conflict, Self.refusal(reason) ?? "")
+                    throw HubError(.conflict, Self.refusal(reason) ?? "")
                 default:
-                    response = Response.jsonError(.serviceUnavailable, reply.text)
-                    response.headers[.retryAfter] = "1"
+                    throw HubError(.serviceUnavailable, reply.text, headers: [.retryAfter: "1"])
                 }
-                return response
             case .failure(let reply, _):
                 // No provider at all is the hub's state, not an upstream's failure.
-                return Response.jsonError(engine.models.isEmpty ? .serviceUnavailable : .badGateway, reply.text)
+                throw HubError(engine.models.isEmpty ? .serviceUnavailable : .badGateway, reply.text)
             case .cancelled:
-                return Response.jsonError(.conflict, "The answer was stopped before it was finished.")
+                throw HubError(.conflict, "The answer was stopped before it was finished.")
             }
         }
         // The handler was cancelled (the client went away): so is its answer.
         await answer.cancel()
-        return Response.jsonError(.internalServerError, "the answer was lost")
+        throw HubError(.internalServerError, "the answer was lost")
     }
 
-    private static func reject<Context: RequestContext>(_ status: HTTPResponse.Status, _ message: String, context: Context) -> Response {
+    private static func refusal<Context: RequestContext>(_ status: HTTPResponse.Status, _ message: String, context: Context) -> HubError {
         context.logger.notice("web chat request refused", metadata: ["hub.status": "\(status.code)", "hub.reason": "\(message)"])
-        return Response.jsonError(status, message)
+        return HubError(status, message)
     }
 }

@@ -32,8 +32,10 @@ struct StatsController: Sendable {
             ]
             return Response.json(.ok, body)
         }
-        router.get("/admin/stats") { request, _ in
-            if let refusal = authorize(request) { return refusal }
+        let admin = router.group("/admin").add(
+            middleware: AccessTokenMiddleware(
+                token: adminKey, name: "admin key", whenUnset: .closed("the admin API is off: set admin.api_key (HUB_ADMIN_API_KEY)")))
+        admin.get("stats") { _, _ in
             let rows = try await usage.summary()
             return Response.json(
                 .ok,
@@ -49,9 +51,8 @@ struct StatsController: Sendable {
                         })
                 ])
         }
-        router.get("/admin/providers") { request, _ in
-            if let refusal = authorize(request) { return refusal }
-            return Response.json(
+        admin.get("providers") { _, _ in
+            Response.json(
                 .ok,
                 [
                     "routes": .array(
@@ -67,16 +68,5 @@ struct StatsController: Sendable {
                         })
                 ])
         }
-    }
-
-    /// nil when the request carries the admin key; else the 401/403 answer.
-    private func authorize(_ request: Request) -> Response? {
-        guard let adminKey else {
-            return Response.jsonError(.forbidden, "the admin API is off: set admin.api_key (HUB_ADMIN_API_KEY)")
-        }
-        guard let presented = request.bearerToken else {
-            return Response.jsonError(.unauthorized, "missing admin key: send Authorization: Bearer <admin.api_key>")
-        }
-        return ConstantTime.equal(presented, adminKey) ? nil : Response.jsonError(.forbidden, "wrong admin key")
     }
 }
