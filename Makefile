@@ -24,6 +24,7 @@ bench: deps
 	Benchmarks/redis.sh
 	Benchmarks/web.sh
 	Benchmarks/gateway.sh
+	Benchmarks/reference.sh
 
 clean:
 	rm -rf .build

@@ -3,6 +3,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 
 /// `OneBotLoad client-floor`: what one upstream HTTP call costs its caller, through
 /// AsyncHTTPClient configured as the hub configures it and through a ``BareHTTPConnection``.

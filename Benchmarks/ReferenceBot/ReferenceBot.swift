@@ -8,6 +8,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
 
 /// The yardstick of the QQ door's throughput: the naive bot anyone would write on the hub's own
 /// parts, and nothing more. It accepts reverse WebSocket connections from OneBot implementations,

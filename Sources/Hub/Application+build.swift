@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Prometheus
+import WSCore
 
 /// Builds the hub: storage, engine, doors and routes, ready to run.
 ///

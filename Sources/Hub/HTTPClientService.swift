@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import AsyncHTTPClient
 import ServiceLifecycle
+import NIOCore
 
 /// Owns the hub's outbound `HTTPClient` (one keep-alive pool for every provider and OneBot HTTP
 /// API) and shuts it down after the server has stopped.

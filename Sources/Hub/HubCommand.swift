@@ -3,6 +3,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Logging
+import Hummingbird
 
 /// `hub`: the chatbot integration hub.
 @main

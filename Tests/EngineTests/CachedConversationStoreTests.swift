@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 
 @testable import Engine
+import GRDB
 
 @Suite struct CachedConversationStoreTests {
     static let alice = SessionKey(platform: .qq, botID: "1", group: nil, user: "alice")

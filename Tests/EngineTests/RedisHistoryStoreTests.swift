@@ -5,6 +5,7 @@ import Logging
 import Testing
 
 @testable import Engine
+import Synchronization
 
 /// The recent-history cache in a real Redis, in front of a real SQLite file.
 @Suite(.serialized)

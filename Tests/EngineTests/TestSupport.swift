@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 
 @testable import Engine
+import GRDB
 
 /// A deterministic random number generator (SplitMix64), so a failing randomized test can be re-run.
 struct SeededGenerator: RandomNumberGenerator {

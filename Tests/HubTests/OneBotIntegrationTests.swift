@@ -9,6 +9,8 @@ import NIOWebSocket
 import Testing
 
 @testable import Hub
+import WSCore
+import NIOHTTP1
 
 /// The QQ door end to end: the test plays a OneBot implementation over a real WebSocket and over
 /// HTTP POST against the hub on a loopback port, with an OpenAI-compatible upstream on loopback.

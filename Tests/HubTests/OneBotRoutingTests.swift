@@ -8,6 +8,8 @@ import NIOWebSocket
 import Testing
 
 @testable import Hub
+import WSCore
+import NIOHTTP1
 
 /// Where replies go: the forward HTTP API, the outbox of an offline bot, the API half of a split
 /// connection; and how connections end: heartbeat silence, oversized frames.

@@ -8,6 +8,7 @@ import NIOCore
 import Testing
 
 @testable import Hub
+import NIOHTTP1
 
 /// The OpenAI door is a door of the engine: clients that hang up mid-stream cancel their answers
 /// (recorded as `cancelled`, never a route failure), and its requests share the engine's limits.

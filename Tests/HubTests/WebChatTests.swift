@@ -8,6 +8,7 @@ import NIOWebSocket
 import Testing
 
 @testable import Hub
+import NIOHTTP1
 
 /// The web chat door over real sockets: the WebSocket protocol, REST and SSE, limits and safety.
 @Suite(.timeLimit(.minutes(2)))

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Hummingbird
+import Logging
 
 /// Lets a request through when it carries the expected token (`Authorization: Bearer …`, and the
 /// `access_token` query parameter where allowed), compared in constant time; otherwise throws a

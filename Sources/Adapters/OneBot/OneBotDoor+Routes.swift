@@ -3,6 +3,7 @@ import Engine
 import Hummingbird
 import HTTPTypes
 import NIOCore
+import Logging
 
 extension OneBotDoor {
     /// The HTTP POST callback paths.

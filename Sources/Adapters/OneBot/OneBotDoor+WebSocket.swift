@@ -6,6 +6,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOWebSocket
+import Synchronization
 
 extension OneBotDoor {
     /// The reverse-WebSocket paths and the role each implies (nil: from `X-Client-Role`).

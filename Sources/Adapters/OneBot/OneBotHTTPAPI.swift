@@ -2,6 +2,7 @@
 import AsyncHTTPClient
 import Engine
 import NIOCore
+import NIOHTTP1
 
 /// Calls actions on an implementation's forward HTTP API (`POST <base>/<action>`, ONEBOT11.md §1.1).
 struct OneBotHTTPAPI: Sendable {

@@ -3,6 +3,7 @@ import Engine
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Logging
 
 extension WebChatDoor {
     /// Registers `POST /api/v1/chat`, `GET /api/v1/chat/models`, and the plain-HTTP side of the chat

@@ -5,6 +5,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOWebSocket
+import Synchronization
 
 extension WebChatDoor {
     /// The verdict on a WebSocket upgrade to `path` (query included): the client id to serve, a

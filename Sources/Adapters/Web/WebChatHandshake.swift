@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import HTTPTypes
+import Foundation
 
 /// The checks on a chat WebSocket upgrade, all made before upgrading: the path names a valid
 /// client id, the token matches (`Authorization: Bearer` or `?access_token=`, since browsers cannot

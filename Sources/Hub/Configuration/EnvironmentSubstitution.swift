@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import Foundation
 
 /// `${VAR}` and `${VAR:-default}` in configuration scalars, taken from the environment.
 ///

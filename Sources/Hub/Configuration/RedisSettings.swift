@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Engine
+import Foundation
 
 /// `redis`: the optional shared cache. Without a URL the hub uses an in-process cache.
 ///

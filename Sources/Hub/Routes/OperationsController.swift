@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import Hummingbird
 import NIOCore
+import Prometheus
 
 /// `/health`, `/api/health`, `/ready` and `/metrics`.
 struct OperationsController: Sendable {

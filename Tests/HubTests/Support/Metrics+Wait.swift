@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
 import HummingbirdTesting
+import NIOCore
+import HTTPTypes
 
 struct MetricNeverAppeared: Error, CustomStringConvertible {
     let needle: String

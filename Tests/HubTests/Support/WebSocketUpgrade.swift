@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import AsyncHTTPClient
 import NIOCore
+import NIOHTTP1
 
 /// Sends a WebSocket upgrade request and returns the HTTP status and body of the answer (101 when
 /// the hub upgrades; a refusal's JSON otherwise).

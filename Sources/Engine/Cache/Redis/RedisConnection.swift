@@ -2,6 +2,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// One connection to Redis, authenticated and on the right database, carrying pipelined commands.
 public final class RedisConnection: Sendable {
