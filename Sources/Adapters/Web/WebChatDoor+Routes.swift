@@ -49,23 +49,25 @@ extension WebChatDoor {
         } catch {
             throw Self.refusal(.contentTooLarge, "body larger than \(limit) bytes", context: context)
         }
-        guard let value = try? JSONValue(parsing: body.readableBytesView), value.objectValue != nil else {
+        let wire: WebChatInbound.Wire
+        do {
+            wire = try WebChatInbound.Wire.decode(body.readableBytesView)
+        } catch {
             throw Self.refusal(.badRequest, "the body must be a JSON object: {\"client_id\", \"message\", \"stream\"}", context: context)
         }
-        guard let clientID = value["client_id"]?.stringValue, Self.isValidClientID(clientID) else {
+        guard let clientID = wire.clientID?.string, Self.isValidClientID(clientID) else {
             throw Self.refusal(.badRequest, "\"client_id\" must be 1 to 64 letters, digits, '-' or '_'", context: context)
         }
         var stream = false
-        switch value["stream"] {
+        switch wire.stream {
         case nil, .null?: break
-        case .bool(let flag)?: stream = flag
+        case .boolean(let flag)?: stream = flag
         default: throw Self.refusal(.badRequest, "\"stream\" must be true or false", context: context)
         }
         // The same checks as a WebSocket message frame.
         let message: WebChatInbound
         do {
-            message = try WebChatInbound(
-                value: value, textKey: "message", requiringType: false, maxBytes: settings.maxMessageBytes, makeID: makeMessageID)
+            message = try WebChatInbound(wire: wire, textKey: .message, requiringType: false, maxBytes: settings.maxMessageBytes, makeID: makeMessageID)
         } catch {
             throw Self.refusal(error.message.hasPrefix("message too long") ? .contentTooLarge : .badRequest, error.message, context: context)
         }

@@ -37,41 +37,70 @@ public enum WebChatFrame: Sendable, Hashable {
 
     /// The frame as one line of JSON.
     public var json: String {
-        var out = [UInt8]()
-        value.write(into: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    var value: JSONValue {
-        switch self {
-        case .history(let messages, let model, let models):
-            return .object([
-                "type": "history",
-                "messages": .array(
-                    messages.map { message in
-                        .object([
-                            "role": .string(message.role.rawValue), "content": .string(message.content),
-                            "created_at": .string(Self.timestamp(message.createdAt)),
-                        ])
-                    }),
-                "model": model.map(JSONValue.string) ?? .null,
-                "models": .array(models.map(JSONValue.string)),
-            ])
-        case .delta(let id, let text):
-            return .object(["type": "delta", "id": .string(id), "text": .string(text)])
-        case .done(let id, let usage, let model):
-            return .object([
-                "type": "done", "id": .string(id), "usage": usage.map(\.json) ?? .null,
-                "model": model.map(JSONValue.string) ?? .null,
-            ])
-        case .error(let id, let message):
-            return .object(["type": "error", "id": id.map(JSONValue.string) ?? .null, "message": .string(message)])
-        }
+        // Encoding a frame of these types cannot fail (strings, numbers, nulls, arrays of them).
+        let data = (try? JSONEncoder().encode(self)) ?? Data(#"{"type":"error","id":null,"message":"unencodable frame"}"#.utf8)
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// RFC 3339 in UTC with whole seconds, e.g. `2026-11-22T05:00:00Z`.
     static func timestamp(_ date: Date) -> String {
         date.formatted(.iso8601)
+    }
+}
+
+extension WebChatFrame: Encodable {
+    private enum CodingKeys: String, CodingKey {
+        case type, messages, model, models, id, text, usage, message
+    }
+
+    private struct Message: Encodable {
+        var role: String
+        var content: String
+        var createdAt: String
+
+        enum CodingKeys: String, CodingKey {
+            case role, content
+            case createdAt = "created_at"
+        }
+    }
+
+    private struct Usage: Encodable {
+        var promptTokens: Int
+        var completionTokens: Int
+        var totalTokens: Int
+
+        enum CodingKeys: String, CodingKey {
+            case promptTokens = "prompt_tokens"
+            case completionTokens = "completion_tokens"
+            case totalTokens = "total_tokens"
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .history(let messages, let model, let models):
+            try container.encode("history", forKey: .type)
+            try container.encode(
+                messages.map { Message(role: $0.role.rawValue, content: $0.content, createdAt: Self.timestamp($0.createdAt)) }, forKey: .messages)
+            try container.encode(model, forKey: .model)  // null: the default model
+            try container.encode(models, forKey: .models)
+        case .delta(let id, let text):
+            try container.encode("delta", forKey: .type)
+            try container.encode(id, forKey: .id)
+            try container.encode(text, forKey: .text)
+        case .done(let id, let usage, let model):
+            try container.encode("done", forKey: .type)
+            try container.encode(id, forKey: .id)
+            try container.encode(
+                usage.map { Usage(promptTokens: $0.promptTokens, completionTokens: $0.completionTokens, totalTokens: $0.totalTokens) },
+                forKey: .usage)
+            try container.encode(model, forKey: .model)
+        case .error(let id, let message):
+            try container.encode("error", forKey: .type)
+            try container.encode(id, forKey: .id)
+            try container.encode(message, forKey: .message)
+        }
     }
 }
 
@@ -87,36 +116,80 @@ public struct WebChatInbound: Sendable, Hashable {
         public let message: String
     }
 
-    /// Reads a client frame, refusing anything but a well-formed message of at most `maxBytes`.
-    public init(frame: String, maxBytes: Int, makeID: () -> String) throws(Refusal) {
-        let value: JSONValue
-        do {
-            value = try JSONValue(parsing: frame)
-        } catch {
-            throw Refusal(id: nil, message: "frames must be JSON objects: \(error)")
+    /// A client frame or REST body as it arrives: every field optional and loosely typed, so that
+    /// each mistake gets its own refusal.
+    struct Wire: Decodable {
+        /// A JSON value of which only its kind matters here.
+        enum Field: Decodable {
+            case string(String), integer(Int64), boolean(Bool), null, other
+
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if container.decodeNil() {
+                    self = .null
+                } else if let text = try? container.decode(String.self) {
+                    self = .string(text)
+                } else if let flag = try? container.decode(Bool.self) {
+                    self = .boolean(flag)
+                } else if let number = try? container.decode(Int64.self) {
+                    self = .integer(number)
+                } else {
+                    self = .other
+                }
+            }
+
+            var string: String? {
+                if case .string(let text) = self { text } else { nil }
+            }
         }
-        try self.init(value: value, textKey: "text", requiringType: true, maxBytes: maxBytes, makeID: makeID)
+
+        var type: Field?
+        var id: Field?
+        var text: Field?
+        var message: Field?
+        var clientID: Field?
+        var stream: Field?
+
+        enum CodingKeys: String, CodingKey {
+            case type, id, text, message, stream
+            case clientID = "client_id"
+        }
+
+        /// `bytes` decoded; a refusal when they are not a JSON object.
+        static func decode(_ bytes: some Collection<UInt8>) throws(Refusal) -> Wire {
+            do {
+                return try JSONDecoder().decode(Wire.self, from: Data(bytes))
+            } catch {
+                throw Refusal(id: nil, message: "frames must be JSON objects")
+            }
+        }
     }
 
-    /// Reads a parsed message: a WebSocket frame (`type` required, the text in `text`) or a REST
+    /// Reads a client frame, refusing anything but a well-formed message of at most `maxBytes`.
+    public init(frame: String, maxBytes: Int, makeID: () -> String) throws(Refusal) {
+        try self.init(wire: try Wire.decode(Array(frame.utf8)), textKey: .text, requiringType: true, maxBytes: maxBytes, makeID: makeID)
+    }
+
+    /// Reads a decoded message: a WebSocket frame (`type` required, the text in `text`) or a REST
     /// body (no `type`, the text in `message`), with the same checks.
-    init(value: JSONValue, textKey: String, requiringType: Bool, maxBytes: Int, makeID: () -> String) throws(Refusal) {
-        guard value.objectValue != nil else { throw Refusal(id: nil, message: "frames must be JSON objects") }
+    init(wire: Wire, textKey: Wire.CodingKeys, requiringType: Bool, maxBytes: Int, makeID: () -> String) throws(Refusal) {
         var id: String?
-        switch value["id"] {
+        switch wire.id {
         case nil, .null?: id = nil
         case .string(let text)?: id = text
-        case .int(let number)?: id = String(number)
-        default: throw Refusal(id: nil, message: "\"id\" must be a string")
+        case .integer(let number)?: id = String(number)
+        case .boolean?, .other?: throw Refusal(id: nil, message: "\"id\" must be a string")
         }
         if let given = id, given.isEmpty || given.utf8.count > 128 {
             throw Refusal(id: nil, message: "\"id\" must be 1 to 128 bytes long")
         }
         if requiringType {
-            guard let type = value["type"]?.stringValue else { throw Refusal(id: id, message: "\"type\" missing") }
+            guard let type = wire.type?.string else { throw Refusal(id: id, message: "\"type\" missing") }
             guard type == "message" else { throw Refusal(id: id, message: "unknown frame type \"\(type)\"; send {\"type\":\"message\",\"id\",\"text\"}") }
         }
-        guard let text = value[textKey]?.stringValue else { throw Refusal(id: id, message: "\"\(textKey)\" must be a string") }
+        guard let text = (textKey == .text ? wire.text : wire.message)?.string else {
+            throw Refusal(id: id, message: "\"\(textKey.rawValue)\" must be a string")
+        }
         guard text.utf8.count <= maxBytes else { throw Refusal(id: id, message: "message too long: at most \(maxBytes) bytes") }
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw Refusal(id: id, message: "message is empty") }
         self.id = id ?? makeID()
