@@ -53,11 +53,13 @@ struct OneBotStallTests {
                 func message(user: Int64, text: String) -> String {
                     OneBotFrames.privateMessage(selfID: selfID, user: user, messageID: user, text: text).compactJSON
                 }
-                // Heartbeats every 100 ms until the send queue is full.
+                // Heartbeats every 100 ms until the send queue is full. They announce a 2 s interval
+                // (6 s of silence tolerated) while the hub is busy with thousands of turns and may
+                // read late; the last one announces 100 ms.
                 let beating = Atomic<Bool>(true)
                 let heartbeats = Task {
                     while beating.load(ordering: .acquiring) {
-                        try await peer.send(OneBotFrames.heartbeat(selfID: selfID, intervalMS: 100).compactJSON)
+                        try await peer.send(OneBotFrames.heartbeat(selfID: selfID, intervalMS: 2000).compactJSON)
                         try await Task.sleep(for: .milliseconds(100))
                     }
                 }
@@ -82,9 +84,15 @@ struct OneBotStallTests {
                     let deadline = ContinuousClock.now + .seconds(2)
                     while try await failedReplies(client) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
                 }
-                // Silence: the watchdog asks to close after 300 ms; the close frame cannot be
-                // written, so the hub gives the connection up 3 s later.
+                // The queue filled while the bot was still connected (so no reply failed for a lost
+                // connection).
+                let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+                #expect(metrics.contains(#"hub_connected_bots{door="qq"} 1"#))
+                // Silence after a last heartbeat of 100 ms: the watchdog asks to close 300 ms later;
+                // the close frame cannot be written, so the hub gives the connection up 3 s after.
                 beating.store(false, ordering: .releasing)
+                _ = await heartbeats.result
+                try await peer.send(OneBotFrames.heartbeat(selfID: selfID, intervalMS: 100).compactJSON)
                 let silent = ContinuousClock.now
                 try await waitForMetrics(client, [#"hub_connected_bots{door="qq"} 0"#], timeout: .seconds(20))
                 #expect(ContinuousClock.now - silent >= .seconds(3))
