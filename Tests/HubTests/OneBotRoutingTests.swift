@@ -63,8 +63,11 @@ struct OneBotRoutingTests {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await bot.connect(port: port) }
                 #expect(try await bot.action(0).messageText == "echo: while away")
-                try await Task.sleep(for: .milliseconds(200))
-                #expect(bot.actions.count == 1)
+                // Delivered once: the next action answers a marker sent now (the outbox is flushed
+                // entry by entry as the connection opens, long before a new turn's answer).
+                bot.send(OneBotFrames.privateMessage(selfID: selfID, user: user, messageID: 6, text: "marker"))
+                #expect(try await bot.action(1).messageText == "echo: marker")
+                #expect(bot.actions.count == 2)
                 bot.disconnect()
                 try await tasks.waitForAll()
             }

@@ -161,7 +161,8 @@ struct OpenAIGatewayTests {
     @Test func everyCandidateSaturatedIs429WithRetryAfter() async throws {
         // One route, one call at a time: while a slow answer holds it, the next request waits its
         // bounded time for a place, finds none anywhere, and is told when to come back.
-        try await FakeUpstream(slowDelay: .seconds(2)).run { base in
+        let upstream = FakeUpstream(slowDelay: .seconds(2))
+        try await upstream.run { base in
             let yaml = """
                 server: { host: 127.0.0.1, port: 0 }
                 storage: { sqlite_path: "\(TestHub.databasePath())" }
@@ -185,7 +186,8 @@ struct OpenAIGatewayTests {
                     return (response.status.code, response.headers, String(buffer: try await response.body.collect(upTo: 1 << 20)))
                 }
                 async let slow = post(#"{"model":"only","messages":[{"role":"user","content":"slow one"}]}"#)
-                try await Task.sleep(for: .milliseconds(300))
+                // The slow request holds the only place once the upstream has it.
+                try await eventually("the slow request to reach the upstream") { upstream.requests.count == 1 }
                 let (status, headers, text) = try await post(#"{"model":"only","messages":[{"role":"user","content":"me too"}]}"#)
                 #expect(status == 429)
                 #expect(Int(headers.first(name: "Retry-After") ?? "") ?? 0 >= 1)

@@ -59,14 +59,28 @@ struct RedisIntegrationTests {
         }
     }
 
-    /// Waits until `bots` together received `count` actions, then a moment more to catch extras.
+    /// Waits (bounded) until `bots` together received `count` actions, and returns every action.
+    /// Tests prove that no more can come by accounting for every turn (see ``total(_:over:atLeast:)``).
     func actions(of bots: [FakeOneBot], count: Int, timeout: Duration = .seconds(10)) async throws -> [JSONValue] {
         let deadline = ContinuousClock.now + timeout
         while bots.reduce(0, { $0 + $1.actions.count }) < count, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
-        try await Task.sleep(for: .milliseconds(300))
         return bots.flatMap(\.actions)
+    }
+
+    /// The sum of `samples` over the hubs' `/metrics`, once it reaches `atLeast` (or after 10 s).
+    func total(_ samples: [String], over clients: [any TestClientProtocol], atLeast: Int) async throws -> Int {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            var sum = 0
+            for client in clients {
+                let text = try await metricsText(client)
+                for sample in samples { sum += Self.value(of: sample, in: text) }
+            }
+            if sum >= atLeast || ContinuousClock.now >= deadline { return sum }
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     /// The `/metrics` text of a hub.
@@ -90,27 +104,32 @@ struct RedisIntegrationTests {
                 let event = OneBotFrames.privateMessage(selfID: selfID, user: user + Int64(index), messageID: 9_000 + Int64(index), text: "q\(index)")
                 for bot in bots { bot.send(event) }
             }
-            let answered = try await actions(of: bots, count: 20)
+            _ = try await actions(of: bots, count: 20)
+            // Each event was dropped once, by whichever hub came second, through Redis. Each of the
+            // 40 turns ends answered or dropped: with 20 of each, none is left to answer later.
+            let dropped = try await total([#"hub_duplicates_dropped_total{door="qq"}"#], over: clients, atLeast: 20)
+            #expect(dropped == 20)
+            let answered = bots.flatMap(\.actions)
             #expect(answered.count == 20)
             #expect(Set(answered.map(\.messageText)) == Set((0..<20).map { "echo: q\($0)" }))
-            // Each event was dropped once, by whichever hub came second, through Redis.
-            var dropped = 0
-            for client in clients {
-                let text = try await metricsText(client)
-                dropped += Self.value(of: #"hub_duplicates_dropped_total{door="qq"}"#, in: text)
-            }
-            #expect(dropped == 20)
         }
     }
 
     @Test func rateLimitHoldsAcrossBothHubs() async throws {
         let redis = try await RedisServer.sharedURL()
-        try await withHubs(2, redisURL: redis, chat: "  rate_limit: { per_user: \"5/60s\" }") { bots, _ in
+        try await withHubs(2, redisURL: redis, chat: "  rate_limit: { per_user: \"5/60s\" }") { bots, clients in
             for index in 0..<12 {
                 bots[index % 2].send(OneBotFrames.privateMessage(selfID: selfID, user: user, messageID: 7_000 + Int64(index), text: "m\(index)"))
                 try await Task.sleep(for: .milliseconds(30))
             }
-            let replies = try await actions(of: bots, count: 6)
+            _ = try await actions(of: bots, count: 6)
+            // Every turn ends answered or limited: with 7 of the 12 limited, the 5 others are the
+            // answers, and no more can come.
+            let limited = try await total(
+                [#"hub_rate_limited_total{door="qq",notified="yes"}"#, #"hub_rate_limited_total{door="qq",notified="no"}"#], over: clients,
+                atLeast: 7)
+            #expect(limited == 7)
+            let replies = bots.flatMap(\.actions)
             let texts = replies.map(\.messageText)
             #expect(texts.filter { $0.hasPrefix("echo: ") }.count == 5)
             #expect(texts.filter { $0.contains("too fast") }.count == 1)
@@ -140,6 +159,7 @@ struct RedisIntegrationTests {
                 if index == 6 { await server.stop() }
                 try await Task.sleep(for: .milliseconds(5))
             }
+            // Each burst user sends once; the turns that follow check every later action's index.
             let burst = try await actions(of: [bot], count: nextAction + 20).dropFirst(nextAction).map(\.messageText)
             #expect(Set(burst) == Set((0..<20).map { "echo: burst \($0)" }))
             nextAction += 20

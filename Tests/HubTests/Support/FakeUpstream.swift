@@ -11,7 +11,9 @@ import Synchronization
 /// An OpenAI-compatible upstream on loopback that the tests control: it answers
 /// `echo: <last user message>`, records every request, and misbehaves when the message asks it to
 /// ("slow" waits, "fail" answers 500; streamed, "slowly" sends word by word and "break" drops the
-/// connection halfway through).
+/// connection halfway through; "held" waits until ``release()``, at most 10 s). Every answer first
+/// waits `answerDelay`; the upstream records its peak number of requests in flight and how many
+/// word-by-word streams ended early because the hub went away.
 final class FakeUpstream: Sendable {
     struct Recorded: Sendable {
         let model: String
@@ -22,11 +24,27 @@ final class FakeUpstream: Sendable {
     private let recorded = Mutex([Recorded]())
     let slowDelay: Duration
     let streamPause: Duration
+    let answerDelay: Duration
+    private let released = Atomic<Bool>(false)
+    private let inFlight = Atomic<Int>(0)
+    private let peakInFlight = Atomic<Int>(0)
+    private let abandoned = Atomic<Int>(0)
 
-    init(slowDelay: Duration = .milliseconds(1500), streamPause: Duration = .milliseconds(120)) {
+    init(slowDelay: Duration = .milliseconds(1500), streamPause: Duration = .milliseconds(120), answerDelay: Duration = .zero) {
         self.slowDelay = slowDelay
         self.streamPause = streamPause
+        self.answerDelay = answerDelay
     }
+
+    /// Lets every "held" request (waiting or still to come) answer.
+    func release() { released.store(true, ordering: .releasing) }
+
+    /// The most requests the upstream was answering at once (until each handler returned; for a
+    /// streamed answer, until its first byte).
+    var peakConcurrency: Int { peakInFlight.load(ordering: .acquiring) }
+
+    /// Word-by-word streams ("slowly") whose writing failed before the end: the hub dropped them.
+    var abandonedStreams: Int { abandoned.load(ordering: .acquiring) }
 
     private struct StreamBroken: Error {}
 
@@ -46,6 +64,14 @@ final class FakeUpstream: Sendable {
                 $0.append(Recorded(model: model, messages: messages, authorization: request.headers[.authorization]))
             }
             let last = messages.last(where: { $0.role == "user" })?.content ?? ""
+            let now = self.inFlight.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue
+            defer { self.inFlight.wrappingSubtract(1, ordering: .acquiringAndReleasing) }
+            _ = self.peakInFlight.max(now, ordering: .acquiringAndReleasing)
+            if self.answerDelay > .zero { try await Task.sleep(for: self.answerDelay) }
+            if last.contains("held") {
+                let deadline = ContinuousClock.now + .seconds(10)
+                while !self.released.load(ordering: .acquiring), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            }
             if last.contains("slow") { try await Task.sleep(for: self.slowDelay) }
             if last.contains("fail") {
                 return Response.json(.internalServerError, ["error": ["message": "upstream exploded", "type": "server_error"]])
@@ -63,8 +89,13 @@ final class FakeUpstream: Sendable {
                             let piece: JSONValue = [
                                 "choices": [["index": 0, "delta": ["content": .string(index == 0 ? word : " " + word)], "finish_reason": .null]]
                             ]
-                            try await writer.write(ByteBuffer(string: "data: \(piece.compactJSON)\n\n"))
-                            try await Task.sleep(for: pause)
+                            do {
+                                try await writer.write(ByteBuffer(string: "data: \(piece.compactJSON)\n\n"))
+                                try await Task.sleep(for: pause)
+                            } catch {
+                                self.abandoned.add(1, ordering: .acquiringAndReleasing)
+                                throw error
+                            }
                         }
                         let finish: JSONValue = ["choices": [["index": 0, "delta": [:], "finish_reason": "stop"]]]
                         try await writer.write(ByteBuffer(string: "data: \(finish.compactJSON)\n\ndata: [DONE]\n\n"))
