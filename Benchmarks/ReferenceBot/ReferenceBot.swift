@@ -40,7 +40,10 @@ struct ReferenceBot: AsyncParsableCommand {
         let app = Application(
             router: Router(), server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
             configuration: .init(address: .hostname("127.0.0.1", port: port)),
-            onServerRunning: { channel in print("reference bot listening on \(channel.localAddress?.port ?? 0)") },
+            onServerRunning: { channel in
+                // Written straight to the file descriptor: the script reads the port from a file.
+                FileHandle.standardOutput.write(Data("reference bot listening on \(channel.localAddress?.port ?? 0)\n".utf8))
+            },
             logger: logger)
         try await app.runService()
     }

@@ -47,7 +47,9 @@ func buildApplication(
             let path = request.path ?? "/"
             switch oneBot.webSocketHandshake(path: path, headers: request.headerFields) {
             case .success(let accepted):
-                return .accept { inbound, outbound, _ in try await oneBot.serve(accepted, inbound: inbound, outbound: outbound) }
+                return .accept { inbound, outbound, context in
+                    try await oneBot.serve(accepted, inbound: inbound, outbound: outbound, abort: context.abort)
+                }
             case .failure(let rejection):
                 return .refuse(status: rejection.status, message: rejection.message)
             case nil:

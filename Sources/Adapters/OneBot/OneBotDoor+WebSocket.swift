@@ -35,8 +35,13 @@ extension OneBotDoor {
     }
 
     /// Runs one accepted connection until it ends: reads frames, writes queued frames, watches
-    /// heartbeats, flushes the outbox.
-    public func serve(_ accepted: OneBotHandshake.Accepted, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+    /// heartbeats, flushes the outbox. `abort` closes the socket without the close handshake; it is
+    /// called when a close the hub asked for was not completed in time (a peer that stopped
+    /// reading: no close frame could reach it).
+    public func serve(
+        _ accepted: OneBotHandshake.Accepted, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
+        abort: @escaping @Sendable () -> Void = {}
+    ) async throws {
         let connection = OneBotConnection(
             selfID: accepted.selfID, role: accepted.role, generation: registry.nextGeneration(), outboundCapacity: settings.outboundQueue)
         connection.lastFrameAt.store(Self.uptimeNanoseconds(), ordering: .relaxed)
@@ -87,6 +92,7 @@ extension OneBotDoor {
                 if end == .outbox || end == .watchdog { continue }
                 if end == .closeDeadline {
                     logger.warning("bot did not complete the close in time; connection dropped")
+                    abort()
                     break
                 }
                 if end == .writer {

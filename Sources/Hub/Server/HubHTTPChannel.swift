@@ -117,7 +117,9 @@ struct HubHTTPChannel: HTTPChannelHandler {
                     configuration: .init(
                         extensions: [], autoPing: settings.autoPing, closeTimeout: settings.closeTimeout, validateUTF8: false,
                         maxFrameSize: settings.maxFrameSize),
-                    asyncChannel: channel, context: HubWebSocketContext(logger: logger, request: request), handler: handler)
+                    asyncChannel: channel,
+                    context: HubWebSocketContext(logger: logger, request: request, abort: { channel.channel.close(promise: nil) }),
+                    handler: handler)
             }
         } catch let error as ChannelError where error == .inputClosed {
             logger.trace("connection closed during the upgrade")

@@ -8,6 +8,9 @@ struct HubWebSocketContext: WebSocketContext {
     let logger: Logger
     /// The HTTP request that was upgraded.
     let request: HTTPRequest
+    /// Closes the socket at once, without the close handshake: for a peer that stopped reading,
+    /// whose close frame could never be written.
+    let abort: @Sendable () -> Void
 }
 
 /// The verdict on a WebSocket upgrade request.
