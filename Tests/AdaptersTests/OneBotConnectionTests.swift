@@ -137,16 +137,37 @@ private func ok(_ data: JSONValue, echo: String) -> OneBotActionResponse {
 
     @Test func callTimesOut() async throws {
         let connection = OneBotConnection(selfID: 1, role: .universal, generation: 6)
+        // The door runs the expiry loop beside the connection's reader and writer.
+        let expiry = Task { await connection.expireActions() }
+        defer { expiry.cancel() }
         let start = ContinuousClock.now
         let error = await #expect(throws: OneBotActionError.self) {
             try await connection.call("send_msg", params: [:], timeout: .milliseconds(100))
         }
         #expect(error?.kind == .timeout)
         #expect(ContinuousClock.now - start >= .milliseconds(100))
+        #expect(ContinuousClock.now - start < .seconds(2))
         #expect(connection.pendingCount == 0)
         // The answer that comes after the timeout finds nobody waiting.
         let frame = try await nextFrame(connection)
         #expect(!connection.resolve(ok(.null, echo: frame.echo)))
+    }
+
+    @Test func actionsOfDifferentTimeoutsEachExpireInTime() async throws {
+        let connection = OneBotConnection(selfID: 1, role: .universal, generation: 16)
+        let expiry = Task { await connection.expireActions() }
+        defer { expiry.cancel() }
+        // A long wait first, then a short one: the short one still expires near its own deadline.
+        let long = Task { try await connection.call("send_msg", params: [:], timeout: .seconds(30)) }
+        _ = try await nextFrame(connection)
+        let start = ContinuousClock.now
+        let error = await #expect(throws: OneBotActionError.self) {
+            try await connection.call("get_status", params: [:], timeout: .milliseconds(50))
+        }
+        #expect(error?.kind == .timeout)
+        #expect(ContinuousClock.now - start < .seconds(1))
+        #expect(connection.pendingCount == 1)
+        long.cancel()
     }
 
     @Test func markClosedFailsEveryPendingCallAtOnce() async throws {

@@ -2,7 +2,6 @@
 import Engine
 import Foundation
 import NIOCore
-import NIOPosix
 import Synchronization
 
 /// One live reverse-WebSocket connection from a OneBot implementation, and the action client on it.
@@ -32,6 +31,7 @@ public final class OneBotConnection: Sendable {
     private let pending = Mutex([String: CheckedContinuation<OneBotActionResponse, any Error>]())
     private let echoCounter = Atomic<UInt64>(0)
     private let closed = Atomic<Bool>(false)
+    private let deadlines = ActionDeadlines()
     /// Nanoseconds (ContinuousClock-based uptime) of the last frame received.
     let lastFrameAt = Atomic<Int64>(0)
     /// Heartbeat interval in milliseconds (within ``OneBotHeartbeatInterval/range``), 0 until a heartbeat arrives.
@@ -51,28 +51,32 @@ public final class OneBotConnection: Sendable {
         var frame = [UInt8]()
         JSONValue.object(["action": .string(action), "params": params, "echo": .string(echo)]).write(into: &frame)
         let text = String(decoding: frame, as: UTF8.self)
-        // One scheduled timer per call (no extra tasks) fails the action if no answer came in time.
-        // Registration checks the same deadline, so a timer that fires first is never missed.
-        let deadline = NIODeadline.now() + .nanoseconds(timeout.nanoseconds)
+        // The connection's expiry loop fails the action if no answer came in time (no timer per
+        // call). Registration checks the same deadline, so an expiry that comes first is never missed.
+        let deadline = deadlines.add(echo: echo, timeout: timeout)
         let expired = OneBotActionError(.timeout, detail: "\(action) got no answer within \(timeout)")
-        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(deadline: deadline) { [self] in
-            if let waiting = pending.withLock({ $0.removeValue(forKey: echo) }) {
-                waiting.resume(throwing: expired)
-            }
-        }
-        defer { timer.cancel() }
         return try await awaitResponse(echo: echo, frame: text, deadline: deadline, expired: expired)
     }
 
+    /// Fails every action whose time is up, until cancelled: the door runs it beside the
+    /// connection's reader and writer.
+    func expireActions() async {
+        await deadlines.run { [self] echo in
+            if let waiting = pending.withLock({ $0.removeValue(forKey: echo) }) {
+                waiting.resume(throwing: OneBotActionError(.timeout, detail: "no answer in time (echo \(echo))"))
+            }
+        }
+    }
+
     private func awaitResponse(
-        echo: String, frame: String, deadline: NIODeadline, expired: OneBotActionError
+        echo: String, frame: String, deadline: ContinuousClock.Instant, expired: OneBotActionError
     ) async throws -> OneBotActionResponse {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let refusal = pending.withLock { pending -> (any Error)? in
                     if closed.load(ordering: .acquiring) { return OneBotActionError(.connectionLost) }
                     if Task.isCancelled { return CancellationError() }
-                    if NIODeadline.now() >= deadline { return expired }
+                    if ContinuousClock.now >= deadline { return expired }
                     pending[echo] = continuation
                     return nil
                 }

@@ -29,7 +29,7 @@ extension OneBotDoor {
     }
 
     private enum LoopEnd: Sendable {
-        case reader, writer, watchdog, outbox
+        case reader, writer, watchdog, outbox, expiry
         /// A close was asked for and the peer did not complete it in time.
         case closeDeadline
     }
@@ -80,6 +80,10 @@ extension OneBotDoor {
                     await self.flushOutbox(for: connection)
                     return .outbox
                 }
+                group.addTask {
+                    await connection.expireActions()
+                    return .expiry
+                }
             }
             group.addTask {
                 // Once the hub asks to close, the peer has `closeTimeout` to complete the close
@@ -89,7 +93,7 @@ extension OneBotDoor {
                 return .closeDeadline
             }
             while let end = try await group.next() {
-                if end == .outbox || end == .watchdog { continue }
+                if end == .outbox || end == .watchdog || end == .expiry { continue }
                 if end == .closeDeadline {
                     logger.warning("bot did not complete the close in time; connection dropped")
                     abort()
