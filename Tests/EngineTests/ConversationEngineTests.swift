@@ -87,6 +87,29 @@ struct ConversationEngineTests {
         }
     }
 
+    @Test func commandsThatJumpTheQueueAreBoundedToo() async throws {
+        try await EngineHarness.run(settings: EngineSettings(sessionQueueLimit: 2)) { (hub: EngineHarness) async throws in
+            let gate = Gate()
+            let sink = RecordingSink(holdingUntil: gate)
+            hub.engine.submit(EngineHarness.message("held", id: "m1"), to: sink)
+            try await hub.upstream.waitUntil { $0.count == 1 }
+            // The first /stop cancels the held turn, whose ending then waits at the door (the gate):
+            // the session stays busy while the other /stops arrive.
+            #expect(hub.engine.submit(EngineHarness.message("/stop", id: "s0"), to: sink) == .accepted)
+            var admissions = [ConversationEngine.Admission]()
+            for index in 1...10 { admissions.append(hub.engine.submit(EngineHarness.message("/stop", id: "s\(index)"), to: sink)) }
+            // s0 waits in the queue; three more fit in twice the session's bound; the rest are busy.
+            #expect(admissions.filter { $0 == .accepted }.count == 3)
+            #expect(admissions.filter { $0 == .busy }.count == 7)
+            gate.open()
+            hub.upstream.release()
+            // m1 cancelled, s0…s3 answered, seven busy notices.
+            try await sink.waitUntil { $0.filter(\.part.isTerminal).count == 12 }
+            #expect(try await sink.ending(of: "m1") == .cancelled)
+            #expect(sink.endings.filter { if case .notice(_, .busy) = $0.part { true } else { false } }.count == 7)
+        }
+    }
+
     @Test func stopWithNothingRunningSaysSo() async throws {
         try await EngineHarness.run { (hub: EngineHarness) async throws in
             let sink = RecordingSink()

@@ -65,6 +65,8 @@ struct EngineHarness: Sendable {
                     } catch {
                         ran = .failure(error)
                     }
+                    // Nothing may stay held at the upstream, or its graceful shutdown would wait for it.
+                    upstream.release()
                     try await client.shutdown()
                     await group.triggerGracefulShutdown()
                     try ran.get()
@@ -101,12 +103,16 @@ final class RecordingSink: AnswerSink {
 
     let showsProgress: Bool
     private let received = Mutex([Received]())
+    /// When set, every part waits for it to open before it is taken (a door that is slow to send).
+    private let gate: Gate?
 
-    init(showsProgress: Bool = false) {
+    init(showsProgress: Bool = false, holdingUntil gate: Gate? = nil) {
         self.showsProgress = showsProgress
+        self.gate = gate
     }
 
     func receive(_ part: AnswerPart, answering event: ConversationEvent) async throws -> [String] {
+        await gate?.wait()
         received.withLock { $0.append(Received(eventID: event.platformMessageID ?? event.id, part: part)) }
         return []
     }

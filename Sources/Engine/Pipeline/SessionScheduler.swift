@@ -9,7 +9,8 @@ import Synchronization
 /// one session never runs two turns at once. Each session's queue is bounded; ``enqueue(_:for:jump:)``
 /// never waits. ``stop(_:)`` cancels the running turn (its task is cancelled, so its upstream
 /// request ends at once); ``dropAll(_:)`` takes every queued turn out. Commands that must not wait
-/// behind the turns they stop (`/stop`, `/reset`) jump the queue and its bound.
+/// behind the turns they stop (`/stop`, `/reset`) jump the queue, within a second allowance of the
+/// same size.
 ///
 /// ```swift
 /// let scheduler = SessionScheduler(lane: lane, queueLimit: 8)
@@ -67,12 +68,15 @@ public final class SessionScheduler: Sendable {
     }
 
     /// Queues `turn` behind the session's earlier turns, or at the front when `jump` is set (then
-    /// the session's bound does not apply). Never waits.
+    /// up to twice the session's bound). Never waits.
     public func enqueue(_ turn: Turn, for key: SessionKey, jump: Bool = false) -> Outcome {
         let outcome = sessions.withLock { sessions -> Outcome? in
             if var session = sessions[key] {
                 // A job for this session is queued or running and will take this turn too.
                 if jump {
+                    // Commands that jump are bounded too, by a second allowance of the same size:
+                    // a flood of `/stop`s cannot grow a session's queue without limit.
+                    guard session.queue.count < 2 * queueLimit else { return .sessionFull }
                     session.queue.prepend(turn)
                 } else {
                     guard session.queue.count < queueLimit else { return .sessionFull }
