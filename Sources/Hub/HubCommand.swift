@@ -50,6 +50,7 @@ extension HubCommand {
                 logger.critical("configuration error", metadata: ["error": "\(error)"])
                 throw ExitCode(78)
             }
+            for warning in configuration.exposureWarnings { logger.warning("\(warning)") }
             for note in configuration.reservedNotes { logger.warning("\(note)") }
             let app = try await buildApplication(configuration, logger: logger)
             try await app.runService()
@@ -66,6 +67,9 @@ extension HubCommand {
         func run() async throws {
             do {
                 let configuration = try options.load()
+                for warning in configuration.exposureWarnings {
+                    FileHandle.standardError.write(Data("hub: warning: \(warning)\n".utf8))
+                }
                 for note in configuration.reservedNotes {
                     FileHandle.standardError.write(Data("hub: note: \(note)\n".utf8))
                 }

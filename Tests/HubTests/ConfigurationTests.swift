@@ -64,7 +64,7 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
     @Test func emptyTextGivesAllDefaults() throws {
         let configuration = try HubConfiguration.parse(yaml: "", environment: [:])
         #expect(configuration == HubConfiguration())
-        #expect(configuration.server.host == "0.0.0.0")
+        #expect(configuration.server.host == "127.0.0.1")
         #expect(configuration.server.port == 8080)
         #expect(configuration.server.maxBodyBytes == 1_048_576)
         #expect(configuration.storage.sqlitePath == "./data/hub.sqlite")
@@ -153,8 +153,11 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
         #expect(provider.connectTimeout == 5)
         #expect(provider.retryAttempts == 3)
         #expect(provider.priority == nil)
-        // Everything else in the example is the default.
+        // Everything else in the example is the default (but the host: the example listens on
+        // every address, the default on loopback only).
         var expected = configuration
+        #expect(expected.server.host == "0.0.0.0")
+        expected.server.host = "127.0.0.1"
         expected.redis = RedisSettings()
         expected.admin = AdminSettings()
         expected.onebot = OneBotSettings()
@@ -601,5 +604,29 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
                 "lanes.cpu is reserved for a later release (speech work): accepted, checked and not used yet",
                 "lanes.batch is reserved for a later release (image jobs): accepted, checked and not used yet",
             ])
+    }
+}
+
+@Suite struct ConfigurationExposureTests {
+    @Test func onLoopbackNothingIsExposed() throws {
+        #expect(try HubConfiguration.parse(yaml: "", environment: [:]).exposureWarnings.isEmpty)
+        #expect(try HubConfiguration.parse(yaml: "server: { host: localhost }", environment: [:]).exposureWarnings.isEmpty)
+    }
+
+    @Test func beyondLoopbackEveryOpenDoorIsNamed() throws {
+        let open = try HubConfiguration.parse(yaml: "", environment: ["HUB_SERVER_HOST": "0.0.0.0"])
+        let warnings = open.exposureWarnings
+        #expect(warnings.count == 4)
+        for key in ["onebot.access_token", "onebot.secret", "web.access_token", "gateway.api_keys"] {
+            #expect(warnings.contains { $0.contains(key) }, "\(key)")
+        }
+        let closed = try HubConfiguration.parse(
+            yaml: """
+                server: { host: 0.0.0.0 }
+                onebot: { access_token: t, secret: s }
+                web: { access_token: w }
+                gateway: { api_keys: [ k ] }
+                """, environment: [:])
+        #expect(closed.exposureWarnings.isEmpty)
     }
 }

@@ -3,11 +3,15 @@
 /// `server`: the one HTTP listener every door shares.
 ///
 /// ```yaml
-/// server: { host: 0.0.0.0, port: 8080, max_body_bytes: 1048576 }
+/// server: { host: 127.0.0.1, port: 8080, max_body_bytes: 1048576 }
 /// ```
+///
+/// The hub listens on loopback unless `host` says otherwise: its doors spend the operator's
+/// provider keys, so reaching them from elsewhere is a decision (`HUB_SERVER_HOST=0.0.0.0` in a
+/// container), and then `hub serve` and `hub check-config` name every door left without a credential.
 struct ServerSettings: ConfigurationSection {
-    /// Address to bind. `HUB_SERVER_HOST`.
-    var host = "0.0.0.0"
+    /// Address to bind: loopback unless set. `HUB_SERVER_HOST`.
+    var host = "127.0.0.1"
     /// Port to bind; 0 picks a free port (tests). `HUB_SERVER_PORT`.
     var port = 8080
     /// Largest request body accepted, in bytes. `HUB_SERVER_MAX_BODY_BYTES`.
@@ -21,6 +25,12 @@ struct ServerSettings: ConfigurationSection {
 }
 
 extension ServerSettings {
+    /// Whether `host` is reachable from this machine only.
+    var isLoopback: Bool {
+        let name = host.lowercased()
+        return name == "localhost" || name == "::1" || name == "[::1]" || name.hasPrefix("127.")
+    }
+
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = Self()
