@@ -115,7 +115,7 @@ struct HubHTTPChannel: HTTPChannelHandler {
                 _ = try await WebSocketHandler.handle(
                     type: .server,
                     configuration: .init(
-                        extensions: [], autoPing: settings.autoPing, closeTimeout: settings.closeTimeout, validateUTF8: false,
+                        extensions: [], autoPing: settings.autoPing, closeTimeout: settings.closeTimeout, validateUTF8: true,
                         maxFrameSize: settings.maxFrameSize),
                     asyncChannel: channel,
                     context: HubWebSocketContext(logger: logger, request: request, abort: { channel.channel.close(promise: nil) }),

@@ -27,8 +27,11 @@ final class StalledOneBotPeer: Sendable {
         self.inbound = inbound
     }
 
-    /// Connects to the hub's reverse WebSocket as bot `selfID` and completes the handshake.
-    static func connect(port: Int, selfID: Int64, receiveBuffer: Int = 4096) async throws -> StalledOneBotPeer {
+    /// Connects to the hub's reverse WebSocket as bot `selfID` (or to another WebSocket `path` of
+    /// the hub, such as a web chat's) and completes the handshake.
+    static func connect(
+        port: Int, selfID: Int64, path: String = "/onebot/v11/ws", receiveBuffer: Int = 4096
+    ) async throws -> StalledOneBotPeer {
         let log = InboundLog()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.so_rcvbuf), value: receiveBuffer)
@@ -39,7 +42,7 @@ final class StalledOneBotPeer: Sendable {
             .connect(host: "127.0.0.1", port: port).get()
         let peer = StalledOneBotPeer(channel: channel, inbound: log)
         let request =
-            "GET /onebot/v11/ws HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nX-Self-ID: \(selfID)\r\n"
             + "X-Client-Role: Universal\r\nAuthorization: Bearer \(TestHub.token)\r\nUser-Agent: CQHttp/4.15.0\r\n\r\n"
         try await channel.writeAndFlush(ByteBuffer(string: request)).get()
@@ -61,6 +64,34 @@ final class StalledOneBotPeer: Sendable {
     func send(_ text: String) async throws {
         let frame = WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(string: text))
         try await channel.writeAndFlush(frame).get()
+    }
+
+    /// Writes one masked frame of `opcode` carrying exactly `bytes` (which need not be valid UTF-8).
+    func send(bytes: [UInt8], opcode: WebSocketOpcode = .text) async throws {
+        let frame = WebSocketFrame(fin: true, opcode: opcode, maskKey: .random(), data: ByteBuffer(bytes: bytes))
+        try await channel.writeAndFlush(frame).get()
+    }
+
+    /// The status code of the first close frame the hub sent, among the first 16 KiB read after
+    /// the handshake; nil when none was read.
+    var closeCode: UInt16? {
+        var bytes = inbound.headBytesAfterHandshake[...]
+        while bytes.count >= 2 {
+            let opcode = bytes[bytes.startIndex] & 0x0F
+            var length = Int(bytes[bytes.startIndex + 1] & 0x7F)
+            var offset = 2
+            if length == 126, bytes.count >= 4 {
+                length = Int(bytes[bytes.startIndex + 2]) << 8 | Int(bytes[bytes.startIndex + 3])
+                offset = 4
+            } else if length == 127 {
+                return nil  // not in a test's first 16 KiB
+            }
+            guard bytes.count >= offset + length else { return nil }
+            let payload = bytes.dropFirst(offset).prefix(length)
+            if opcode == 0x8, payload.count >= 2 { return UInt16(payload[payload.startIndex]) << 8 | UInt16(payload[payload.startIndex + 1]) }
+            bytes = bytes.dropFirst(offset + length)
+        }
+        return nil
     }
 
     /// Turns reading back on: what the hub sent is read (and dropped), up to the end of the stream.
@@ -93,6 +124,15 @@ private final class InboundLog: Sendable {
     let total = Atomic<Int>(0)
 
     var head: String { headBytes.withLock { String(decoding: $0, as: UTF8.self) } }
+
+    /// What was read after the response head (the server's frames), as far as kept.
+    var headBytesAfterHandshake: [UInt8] {
+        headBytes.withLock { bytes in
+            let marker: [UInt8] = Array("\r\n\r\n".utf8)
+            guard bytes.count >= 4, let end = (0...(bytes.count - 4)).first(where: { Array(bytes[$0..<$0 + 4]) == marker }) else { return [] }
+            return Array(bytes[(end + 4)...])
+        }
+    }
 
     func record(_ buffer: ByteBuffer) {
         headBytes.withLock { bytes in
