@@ -75,7 +75,7 @@ struct OpenAIChatCompletionChunk: Encodable {
     }
 }
 
-/// Token counts in OpenAI's words.
+/// Token counts in OpenAI's words (also in the web chat's `done` frames).
 struct OpenAIUsage: Encodable {
     var promptTokens: Int
     var completionTokens: Int

@@ -39,15 +39,7 @@ public struct OpenAIChatCompletionRequest: Decodable, Sendable {
 
     /// Decodes `body`, throwing ``OpenAIError`` for anything OpenAI would refuse.
     public static func decode(_ body: some Collection<UInt8>) throws -> Self {
-        do {
-            return try JSONDecoder().decode(Self.self, from: Data(body))
-        } catch let error as OpenAIError {
-            throw error
-        } catch let error as DecodingError {
-            throw OpenAIError(error)
-        } catch {
-            throw OpenAIError.invalidRequest("We could not parse the JSON body of your request.")
-        }
+        try OpenAIError.decoding(Self.self, from: body)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -192,6 +184,19 @@ private struct WireMessage: Decodable {
 }
 
 extension OpenAIError {
+    /// `T` decoded from a request body; any failure is the ``OpenAIError`` OpenAI would send.
+    static func decoding<T: Decodable>(_ type: T.Type, from body: some Collection<UInt8>) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(body))
+        } catch let error as OpenAIError {
+            throw error
+        } catch let error as DecodingError {
+            throw OpenAIError(error)
+        } catch {
+            throw OpenAIError.invalidRequest("We could not parse the JSON body of your request.")
+        }
+    }
+
     /// A decoding failure as OpenAI words it: the field's path and what was wrong with it.
     init(_ error: DecodingError) {
         func path(_ codingPath: [any CodingKey]) -> String {

@@ -21,15 +21,7 @@ struct OpenAIGenerateRequest: Decodable {
     }
 
     static func decode(_ body: some Collection<UInt8>) throws -> Self {
-        do {
-            return try JSONDecoder().decode(Self.self, from: Data(body))
-        } catch let error as OpenAIError {
-            throw error
-        } catch let error as DecodingError {
-            throw OpenAIError(error)
-        } catch {
-            throw OpenAIError.invalidRequest("We could not parse the JSON body of your request.")
-        }
+        try OpenAIError.decoding(Self.self, from: body)
     }
 
     init(from decoder: any Decoder) throws {

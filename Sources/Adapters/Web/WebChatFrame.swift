@@ -64,18 +64,6 @@ extension WebChatFrame: Encodable {
         }
     }
 
-    private struct Usage: Encodable {
-        var promptTokens: Int
-        var completionTokens: Int
-        var totalTokens: Int
-
-        enum CodingKeys: String, CodingKey {
-            case promptTokens = "prompt_tokens"
-            case completionTokens = "completion_tokens"
-            case totalTokens = "total_tokens"
-        }
-    }
-
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         switch self {
@@ -92,9 +80,7 @@ extension WebChatFrame: Encodable {
         case .done(let id, let usage, let model):
             try container.encode("done", forKey: .type)
             try container.encode(id, forKey: .id)
-            try container.encode(
-                usage.map { Usage(promptTokens: $0.promptTokens, completionTokens: $0.completionTokens, totalTokens: $0.totalTokens) },
-                forKey: .usage)
+            try container.encode(usage.map(OpenAIUsage.init), forKey: .usage)  // OpenAI's usage object
             try container.encode(model, forKey: .model)
         case .error(let id, let message):
             try container.encode("error", forKey: .type)
