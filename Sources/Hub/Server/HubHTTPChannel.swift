@@ -95,9 +95,13 @@ struct HubHTTPChannel: HTTPChannelHandler {
             )
             var configuration = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: upgrade)
             configuration.enablePipelining = false
-            configuration.enableErrorHandling = false
+            // NIO answers a request it cannot parse (a garbage request line, conflicting or bad
+            // Content-Length, NUL or bare CR in a header, bad chunked framing) with 400 and closes the
+            // connection; without it such a connection got no answer and stayed open.
+            configuration.enableErrorHandling = true
             configuration.enableResponseHeaderValidation = false
             let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            try channel.pipeline.syncOperations.addHandler(ParserErrorCloser())
             return Value(negotiated: negotiated, channel: channel)
         }
     }
