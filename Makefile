@@ -25,6 +25,7 @@ bench: deps
 	Benchmarks/web.sh
 	Benchmarks/gateway.sh
 	Benchmarks/reference.sh
+	swift build -c release --product DecodeBench && taskset -c 0 .build/release/DecodeBench
 
 clean:
 	rm -rf .build

@@ -124,6 +124,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "DecodeBench",
+            dependencies: ["Adapters", "Engine"],
+            path: "Benchmarks/DecodeBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "ReferenceBot",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
