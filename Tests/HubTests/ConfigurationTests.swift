@@ -429,6 +429,10 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
         ("server: { max_body_bytes: 0 }", "server.max_body_bytes"),
         ("onebot: { action_timeout: 0 }", "onebot.action_timeout"),
         ("chat: { dedupe_capacity: -5 }", "chat.dedupe_capacity"),
+        // Numbers that once reached Int64(seconds * 1000) unchecked and trapped at start-up.
+        ("llm: { routing: { deadline: 1e300 } }", "llm.routing.deadline"),
+        ("redis: { history_ttl: 1e300 }", "redis.history_ttl"),
+
         ("chat: { session_queue: 0 }", "chat.session_queue"),
         ("lanes: { notices: { queue: -1 } }", "lanes.notices.queue"),
         ("chat: { history: { max_turns: 0 } }", "chat.history.max_turns"),
@@ -451,6 +455,17 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
     func rejectsInvalidValues(yaml: String, path: String) {
         let error = configurationError(yaml)
         #expect(error?.code == .invalidValue)
+        #expect(error?.path == path)
+    }
+
+    /// Infinite or absurd periods are refused as values of the wrong form, naming the key.
+    @Test(arguments: [
+        ("onebot: { action_timeout: .inf }", "onebot.action_timeout"),
+        ("chat: { rate_limit: { per_user: \"1/1e300s\" } }", "chat.rate_limit.per_user"),
+    ])
+    func rejectsUnboundedNumbers(yaml: String, path: String) {
+        let error = configurationError(yaml)
+        #expect(error != nil)
         #expect(error?.path == path)
     }
 

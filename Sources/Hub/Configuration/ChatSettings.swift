@@ -87,7 +87,10 @@ struct ChatSettings: ConfigurationSection {
                 period.removeLast()
                 if period.isEmpty { period = "1" }
             }
-            guard let amount = Double(period), amount.isFinite, amount > 0 else { return nil }
+            // At most a year: the period becomes milliseconds in an Int64 (1e300 would trap).
+            guard let amount = Double(period), amount.isFinite, amount > 0, amount * unit <= ConfigurationValidator.largestSeconds else {
+                return nil
+            }
             self.init(count: count, seconds: amount * unit)
         }
 

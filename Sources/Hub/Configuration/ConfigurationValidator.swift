@@ -17,8 +17,18 @@ struct ConfigurationValidator {
         require(value > 0, path, "must be greater than 0, found \(value)")
     }
 
+    /// The largest number of seconds (and the largest fractional number) a setting may hold: a
+    /// year. Durations become milliseconds or nanoseconds in an Int64, where 1e300 would trap.
+    static let largestSeconds: Double = 31_536_000
+
     mutating func positive(_ value: Double, _ path: String) {
         require(value > 0, path, "must be greater than 0, found \(value)")
+        bounded(value, path)
+    }
+
+    /// Finite and at most ``largestSeconds``.
+    mutating func bounded(_ value: Double, _ path: String) {
+        require(value.isFinite && value <= Self.largestSeconds, path, "must be at most \(Int(Self.largestSeconds)), found \(value)")
     }
 
     mutating func nonNegative(_ value: Int, _ path: String) {
@@ -27,6 +37,7 @@ struct ConfigurationValidator {
 
     mutating func nonNegative(_ value: Double, _ path: String) {
         require(value >= 0, path, "must not be negative, found \(value)")
+        bounded(value, path)
     }
 
     mutating func nonEmpty(_ value: String, _ path: String) {

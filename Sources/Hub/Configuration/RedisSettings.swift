@@ -54,6 +54,9 @@ extension RedisSettings {
         validator.require(connectTimeout > 0, "redis.connect_timeout", "must be a positive number of seconds")
         validator.require(commandTimeout > 0, "redis.command_timeout", "must be a positive number of seconds")
         validator.require(historyTTL >= 1, "redis.history_ttl", "must be at least 1 second")
+        for (value, path) in [(connectTimeout, "redis.connect_timeout"), (commandTimeout, "redis.command_timeout"), (historyTTL, "redis.history_ttl")] {
+            validator.bounded(value, path)
+        }
         guard let url else { return }
         do {
             _ = try RedisConfiguration(url: url)
