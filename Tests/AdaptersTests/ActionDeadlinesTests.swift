@@ -9,7 +9,7 @@ struct ActionDeadlinesTests {
     @Test func deadlinesExpireInOrderAcrossTimeouts() async throws {
         let deadlines = ActionDeadlines()
         let expired = Mutex([String]())
-        let loop = Task { await deadlines.run { echo in expired.withLock { $0.append(echo) } } }
+        let loop = Task { await deadlines.run { echo, _ in expired.withLock { $0.append(echo) } } }
         defer { loop.cancel() }
         deadlines.add(echo: "slow", timeout: .milliseconds(400))
         deadlines.add(echo: "a", timeout: .milliseconds(60))
@@ -22,7 +22,7 @@ struct ActionDeadlinesTests {
 
     @Test func anIdleLoopEndsWhenCancelled() async {
         let deadlines = ActionDeadlines()
-        let loop = Task { await deadlines.run { _ in } }
+        let loop = Task { await deadlines.run { _, _ in } }
         try? await Task.sleep(for: .milliseconds(20))
         loop.cancel()
         await loop.value  // returns: the idle wait honours cancellation

@@ -110,6 +110,38 @@ struct ConversationEngineTests {
         }
     }
 
+    @Test func aSecondResetStillTellsTheTurnsTheFirstOneDropped() async throws {
+        try await EngineHarness.run { (hub: EngineHarness) async throws in
+            let sink = RecordingSink()
+            hub.engine.submit(EngineHarness.message("held", id: "m1"), to: sink)
+            try await hub.upstream.waitUntil { $0.count == 1 }
+            hub.engine.submit(EngineHarness.message("two", id: "m2"), to: sink)
+            hub.engine.submit(EngineHarness.message("three", id: "m3"), to: sink)
+            hub.engine.submit(EngineHarness.message("/reset", id: "r1"), to: sink)
+            hub.engine.submit(EngineHarness.message("/reset", id: "r2"), to: sink)
+            // r2 drops r1 (still waiting); r1's dropped turns are told all the same.
+            for id in ["m1", "m2", "m3", "r1"] { #expect(try await sink.ending(of: id) == .cancelled, "\(id)") }
+            #expect(try await sink.ending(of: "r2").text == "Conversation cleared. Let's start fresh.")
+        }
+    }
+
+    @Test func aBusyAnswerStreamGetsItsNoticeEvenWithoutANoticeLaneSlot() async throws {
+        try await EngineHarness.run(settings: EngineSettings(sessionQueueLimit: 1)) { (hub: EngineHarness) async throws in
+            let sink = RecordingSink()
+            hub.engine.submit(EngineHarness.message("held", id: "m1"), to: sink)
+            try await hub.upstream.waitUntil { $0.count == 1 }
+            hub.engine.submit(EngineHarness.message("waits", id: "m2"), to: sink)
+            let (admission, answer) = hub.engine.answer(EngineHarness.message("refused", id: "m3"), showsProgress: false)
+            #expect(admission == .busy)
+            var parts = [AnswerPart]()
+            for await part in answer { parts.append(part) }
+            guard parts.count == 1, case .notice(_, .busy) = parts[0] else {
+                Issue.record("expected the busy notice alone, got \(parts)")
+                return
+            }
+        }
+    }
+
     @Test func stopWithNothingRunningSaysSo() async throws {
         try await EngineHarness.run { (hub: EngineHarness) async throws in
             let sink = RecordingSink()
@@ -160,7 +192,8 @@ struct ConversationEngineTests {
 
     @Test func anAnswerReadAsASequenceEndsWithItsFinalPart() async throws {
         try await EngineHarness.run { (hub: EngineHarness) async throws in
-            let (admission, answer) = hub.engine.answer(EngineHarness.message("one. two! three", id: "m1"), showsProgress: true)
+            let (admission, answer) = hub.engine.answer(
+                EngineHarness.message("one. two! three", id: "m1"), showsProgress: true, wantsSentences: true)
             #expect(admission == .accepted)
             var parts = [AnswerPart]()
             for await part in answer { parts.append(part) }

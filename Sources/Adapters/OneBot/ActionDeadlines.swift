@@ -14,12 +14,14 @@ import Synchronization
 /// ```swift
 /// let deadline = deadlines.add(echo: echo, timeout: .seconds(30))
 /// // in the connection's task group:
-/// await deadlines.run { echo in fail(echo) }
+/// await deadlines.run { echo, detail in fail(echo, detail) }
 /// ```
 final class ActionDeadlines: Sendable {
     private struct Entry {
         var deadline: ContinuousClock.Instant
         var echo: String
+        /// What the action's failure says (its name and timeout).
+        var detail: String
     }
 
     private struct State {
@@ -35,10 +37,10 @@ final class ActionDeadlines: Sendable {
 
     /// Records that the action `echo` gives up after `timeout`; returns its deadline.
     @discardableResult
-    func add(echo: String, timeout: Duration) -> ContinuousClock.Instant {
+    func add(echo: String, timeout: Duration, detail: String = "") -> ContinuousClock.Instant {
         let deadline = ContinuousClock.now + timeout
         let idle = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.queues[timeout, default: CircularBuffer()].append(Entry(deadline: deadline, echo: echo))
+            state.queues[timeout, default: CircularBuffer()].append(Entry(deadline: deadline, echo: echo, detail: detail))
             defer { state.idle = nil }
             return state.idle
         }
@@ -46,9 +48,9 @@ final class ActionDeadlines: Sendable {
         return deadline
     }
 
-    /// Expires actions until the task is cancelled: `expire` gets the echo of each action whose
-    /// deadline passed (it may have been answered already; the caller checks).
-    func run(expire: (String) -> Void) async {
+    /// Expires actions until the task is cancelled: `expire` gets the echo and detail of each action
+    /// whose deadline passed (it may have been answered already; the caller checks).
+    func run(expire: (_ echo: String, _ detail: String) -> Void) async {
         while !Task.isCancelled {
             let now = ContinuousClock.now
             let (due, next) = state.withLock { state -> ([Entry], ContinuousClock.Instant?) in
@@ -68,7 +70,7 @@ final class ActionDeadlines: Sendable {
                 return (due, next)
             }
             // Across queues, in the order of the deadlines.
-            for entry in due.sorted(by: { $0.deadline < $1.deadline }) { expire(entry.echo) }
+            for entry in due.sorted(by: { $0.deadline < $1.deadline }) { expire(entry.echo, entry.detail) }
             if let next {
                 try? await Task.sleep(until: min(next, ContinuousClock.now + Self.maxNap))
             } else {

@@ -53,17 +53,18 @@ public final class OneBotConnection: Sendable {
         let text = String(decoding: frame, as: UTF8.self)
         // The connection's expiry loop fails the action if no answer came in time (no timer per
         // call). Registration checks the same deadline, so an expiry that comes first is never missed.
-        let deadline = deadlines.add(echo: echo, timeout: timeout)
-        let expired = OneBotActionError(.timeout, detail: "\(action) got no answer within \(timeout)")
+        let detail = "\(action) got no answer within \(timeout)"
+        let deadline = deadlines.add(echo: echo, timeout: timeout, detail: detail)
+        let expired = OneBotActionError(.timeout, detail: detail)
         return try await awaitResponse(echo: echo, frame: text, deadline: deadline, expired: expired)
     }
 
     /// Fails every action whose time is up, until cancelled: the door runs it beside the
     /// connection's reader and writer.
     func expireActions() async {
-        await deadlines.run { [self] echo in
+        await deadlines.run { [self] echo, detail in
             if let waiting = pending.withLock({ $0.removeValue(forKey: echo) }) {
-                waiting.resume(throwing: OneBotActionError(.timeout, detail: "no answer in time (echo \(echo))"))
+                waiting.resume(throwing: OneBotActionError(.timeout, detail: detail))
             }
         }
     }

@@ -32,6 +32,8 @@ extension OneBotDoor {
         case reader, writer, watchdog, outbox, expiry
         /// A close was asked for and the peer did not complete it in time.
         case closeDeadline
+        /// The wait for a close request ended without one (the connection is ending anyway).
+        case closeWatchEnded
     }
 
     /// Runs one accepted connection until it ends: reads frames, writes queued frames, watches
@@ -88,12 +90,12 @@ extension OneBotDoor {
             group.addTask {
                 // Once the hub asks to close, the peer has `closeTimeout` to complete the close
                 // handshake; a stalled peer (its socket full) is cut off without it.
-                guard await connection.closeRequested() != nil else { return .closeDeadline }
+                guard await connection.closeRequested() != nil else { return .closeWatchEnded }
                 try await Task.sleep(for: self.settings.closeTimeout)
                 return .closeDeadline
             }
             while let end = try await group.next() {
-                if end == .outbox || end == .watchdog || end == .expiry { continue }
+                if end == .outbox || end == .watchdog || end == .expiry || end == .closeWatchEnded { continue }
                 if end == .closeDeadline {
                     logger.warning("bot did not complete the close in time; connection dropped")
                     abort()

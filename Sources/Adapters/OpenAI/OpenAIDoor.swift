@@ -235,6 +235,9 @@ public struct OpenAIDoor: Sendable {
             body: ResponseBody { writer in
                 do {
                     try await body(&writer)
+                    // The parts ran out without a terminal one only when this task was cancelled
+                    // (the client went away): the turn must not go on writing into a full stream.
+                    await answer.cancel()
                     try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
                     try await writer.finish(nil)
                 } catch {

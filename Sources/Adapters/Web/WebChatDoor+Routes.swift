@@ -93,6 +93,8 @@ extension WebChatDoor {
                                 try await writer.write(ByteBuffer(string: "data: \(frame.json)\n\n"))
                             }
                         }
+                        // Nothing if the answer ended; if this task was cancelled, so is the turn.
+                        await answer.cancel()
                         try await writer.finish(nil)
                     } catch {
                         // The client went away: its answer is not wanted any more.

@@ -2,8 +2,9 @@
 
 /// One part of the engine's answer to an event: what every door consumes.
 ///
-/// An answer is zero or more progress parts (``delta(_:)``, ``sentence(_:)``), only for doors whose
-/// ``AnswerSink/showsProgress`` is true, then exactly one terminal part: ``final(_:)``,
+/// An answer is zero or more progress parts (``delta(_:)`` for doors whose
+/// ``AnswerSink/showsProgress`` is true, ``sentence(_:)`` for those whose
+/// ``AnswerSink/wantsSentences`` is also true), then exactly one terminal part: ``final(_:)``,
 /// ``notice(_:reason:)``, ``failure(_:)`` or ``cancelled``.
 ///
 /// ```swift
@@ -45,11 +46,18 @@ public enum AnswerPart: Sendable, Hashable {
 /// Where the engine sends the parts of an answer: a door's connection to the platform.
 public protocol AnswerSink: Sendable {
     /// Whether the door shows an answer while it is written; only then does it get
-    /// ``AnswerPart/delta(_:)`` and ``AnswerPart/sentence(_:)`` parts.
+    /// ``AnswerPart/delta(_:)`` parts.
     var showsProgress: Bool { get }
+
+    /// Whether the door also wants each sentence as it ends (a door that speaks); default false.
+    var wantsSentences: Bool { get }
 
     /// Takes the next part of the answer to `event` and returns the platform ids of the messages it
     /// sent for it (so that a user's reply to one of them addresses the bot). The engine waits for
     /// it: a slow door slows its own answer, never another door's.
     func receive(_ part: AnswerPart, answering event: ConversationEvent) async throws -> [String]
+}
+
+extension AnswerSink {
+    public var wantsSentences: Bool { false }
 }

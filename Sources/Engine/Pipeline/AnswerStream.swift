@@ -31,12 +31,14 @@ public final class AnswerStream: AnswerSink, AsyncSequence {
     }
 
     public let showsProgress: Bool
+    public let wantsSentences: Bool
     /// Most parts held before the writer waits.
     public let capacity: Int
     private let state = Mutex(State())
 
-    public init(showsProgress: Bool, capacity: Int = 64) {
+    public init(showsProgress: Bool, wantsSentences: Bool = false, capacity: Int = 64) {
         self.showsProgress = showsProgress
+        self.wantsSentences = showsProgress && wantsSentences
         self.capacity = Swift.max(1, capacity)
     }
 
@@ -49,6 +51,22 @@ public final class AnswerStream: AnswerSink, AsyncSequence {
     /// Ends the stream with no part (an event that will get no answer).
     func close() {
         state.withLock { $0.ended = true }
+    }
+
+    /// Ends the stream with `part` at once, without waiting for room (a refusal's notice: it must
+    /// arrive even when every lane is full).
+    func end(with part: AnswerPart) {
+        let reader = state.withLock { state -> CheckedContinuation<AnswerPart?, Never>? in
+            guard !state.ended, !state.abandoned else { return nil }
+            state.ended = true
+            if let reader = state.reader {
+                state.reader = nil
+                return reader
+            }
+            state.parts.append(part)
+            return nil
+        }
+        reader?.resume(returning: part)
     }
 
     // MARK: Writing (the engine)

@@ -118,8 +118,8 @@ public final class ConversationEngine: Sendable {
 
     /// Takes an inbound message and returns its answer as a sequence, with the admission verdict.
     /// A refused message's sequence holds its notice alone; an ignored one's is empty.
-    public func answer(_ event: ConversationEvent, showsProgress: Bool) -> (Admission, AnswerStream) {
-        let stream = AnswerStream(showsProgress: showsProgress)
+    public func answer(_ event: ConversationEvent, showsProgress: Bool, wantsSentences: Bool = false) -> (Admission, AnswerStream) {
+        let stream = AnswerStream(showsProgress: showsProgress, wantsSentences: wantsSentences)
         let id = turnCounter.wrappingAdd(1, ordering: .relaxed).newValue
         let key = sessionKey(for: event)
         stream.whenCancelled { [scheduler] in await scheduler.cancel(id, in: key) }
@@ -165,14 +165,21 @@ public final class ConversationEngine: Sendable {
             // Jumps the queue: what waits is dropped, what runs is cancelled, then the history goes.
             let dropped = scheduler.dropAll(key)
             scheduler.stop(key)
+            // The turns taken out are told when the reset runs, or when it is dropped in its turn.
+            let tellDropped: @Sendable () async -> Void = { for waiting in dropped { await waiting.dropped() } }
             outcome = scheduler.enqueue(
                 .init(
                     id: turnID,
                     run: {
-                        for waiting in dropped { await waiting.dropped() }
+                        await tellDropped()
                         await turn.run()
-                    }, dropped: turn.dropped),
+                    },
+                    dropped: {
+                        await tellDropped()
+                        await turn.dropped()
+                    }),
                 for: key, jump: true)
+            if outcome != .queued, !dropped.isEmpty { Task { await tellDropped() } }
         default:
             outcome = scheduler.enqueue(turn, for: key)
         }
@@ -190,10 +197,15 @@ public final class ConversationEngine: Sendable {
         return .busy
     }
 
-    /// Sends a refusal's notice off the caller's task (a door's reader may be the caller). Best
-    /// effort: when the notice lane is full the notice is dropped.
+    /// Sends a refusal's notice off the caller's task (a door's reader may be the caller). A door
+    /// reading an ``AnswerStream`` gets it at once (its reader waits for it); for the others it is
+    /// best effort: when the notice lane is full the notice is dropped.
     private func notify(_ admission: Admission, show: Bool = true, for event: ConversationEvent, sink: any AnswerSink) {
         let reply = decorate(.text(show ? admission.notice ?? "" : "", kind: .notice), for: event)
+        if let stream = sink as? AnswerStream {
+            stream.end(with: .notice(reply, reason: admission))
+            return
+        }
         guard let noticeLane else {
             Task { await self.finish(.notice(reply, reason: admission), for: event, sink: sink) }
             return
@@ -329,15 +341,15 @@ public final class ConversationEngine: Sendable {
             // The router tries every route it may (retries, fallbacks) before giving up.
             let routed: ChatRouter.Routed
             if sink.showsProgress {
-                let sentences = LockedValue(SentenceAccumulator())
+                let sentences = sink.wantsSentences ? LockedValue(SentenceAccumulator()) : nil
                 routed = try await router.stream(request) { _, delta in
                     guard case .content(let piece) = delta, !piece.isEmpty else { return }
                     _ = try? await sink.receive(.delta(piece), answering: event)
-                    for sentence in sentences.withLock({ $0.append(piece) }) {
+                    for sentence in sentences?.withLock({ $0.append(piece) }) ?? [] {
                         _ = try? await sink.receive(.sentence(sentence), answering: event)
                     }
                 }
-                if let rest = sentences.withLock({ $0.finish() }) { _ = try? await sink.receive(.sentence(rest), answering: event) }
+                if let rest = sentences?.withLock({ $0.finish() }) { _ = try? await sink.receive(.sentence(rest), answering: event) }
             } else {
                 routed = try await router.complete(request)
             }

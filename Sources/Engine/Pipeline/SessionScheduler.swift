@@ -70,7 +70,7 @@ public final class SessionScheduler: Sendable {
     /// Queues `turn` behind the session's earlier turns, or at the front when `jump` is set (then
     /// up to twice the session's bound). Never waits.
     public func enqueue(_ turn: Turn, for key: SessionKey, jump: Bool = false) -> Outcome {
-        let outcome = sessions.withLock { sessions -> Outcome? in
+        sessions.withLock { sessions -> Outcome in
             if var session = sessions[key] {
                 // A job for this session is queued or running and will take this turn too.
                 if jump {
@@ -85,16 +85,15 @@ public final class SessionScheduler: Sendable {
                 sessions[key] = session
                 return .queued
             }
+            // A new session: its job goes on the lane under the same lock, so no other turn can
+            // join a session whose job the lane then refuses. (The lane's queue takes its own
+            // lock and never calls back here.)
+            guard lane.submit({ [self] in await self.drain(key) }) else { return .laneFull }
             var session = Session()
             session.queue.append(turn)
             sessions[key] = session
-            return nil
+            return .queued
         }
-        if let outcome { return outcome }
-        // A new session: its job goes on the lane (outside the lock: the lane has its own).
-        if lane.submit({ [self] in await self.drain(key) }) { return .queued }
-        sessions.withLock { _ = $0.removeValue(forKey: key) }
-        return .laneFull
     }
 
     /// Cancels the session's running turn; false when none is running.
