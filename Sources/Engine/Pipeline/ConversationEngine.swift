@@ -200,19 +200,24 @@ public final class ConversationEngine: Sendable {
     /// Sends a refusal's notice off the caller's task (a door's reader may be the caller). A door
     /// reading an ``AnswerStream`` gets it at once (its reader waits for it); for the others it is
     /// best effort: when the notice lane is full the notice is dropped.
-    private func notify(_ admission: Admission, show: Bool = true, for event: ConversationEvent, sink: any AnswerSink) {
-        let reply = decorate(.text(show ? admission.notice ?? "" : "", kind: .notice), for: event)
+    private func notify(_ admission: Admission, for event: ConversationEvent, sink: any AnswerSink) {
+        let part = notice(admission, show: true, for: event)
         if let stream = sink as? AnswerStream {
-            stream.end(with: .notice(reply, reason: admission))
+            stream.end(with: part)
             return
         }
         guard let noticeLane else {
-            Task { await self.finish(.notice(reply, reason: admission), for: event, sink: sink) }
+            Task { await self.finish(part, for: event, sink: sink) }
             return
         }
-        if !noticeLane.submit({ [self] in await self.finish(.notice(reply, reason: admission), for: event, sink: sink) }) {
+        if !noticeLane.submit({ [self] in await self.finish(part, for: event, sink: sink) }) {
             metrics.laneRefused(lane: noticeLane.name)
         }
+    }
+
+    /// The notice part for a refusal; its text is empty when the user was told already.
+    private func notice(_ admission: Admission, show: Bool, for event: ConversationEvent) -> AnswerPart {
+        .notice(decorate(.text(show ? admission.notice ?? "" : "", kind: .notice), for: event), reason: admission)
     }
 
     /// What is decided when the turn comes up, with the network: another hub on the same Redis took
@@ -260,8 +265,7 @@ public final class ConversationEngine: Sendable {
         logger[metadataKey: "hub.user"] = "\(event.scope.user)"
         if let group = event.scope.group { logger[metadataKey: "hub.group"] = "\(group)" }
         if case .command(.reset) = decision {} else if let (refusal, show) = await laterAdmission(event) {
-            let reply = decorate(.text(show ? refusal.notice ?? "" : "", kind: .notice), for: event)
-            await finish(.notice(reply, reason: refusal), for: event, sink: sink, logger: logger)
+            await finish(notice(refusal, show: show, for: event), for: event, sink: sink, logger: logger)
             return
         }
         let part: AnswerPart
@@ -401,7 +405,7 @@ public final class ConversationEngine: Sendable {
 
     private func take(_ request: ChatRequest, event: ConversationEvent, sink: any AnswerSink) async {
         if let (refusal, show) = await laterAdmission(event) {
-            await finish(.notice(.text(show ? refusal.notice ?? "" : "", kind: .notice), reason: refusal), for: event, sink: sink)
+            await finish(notice(refusal, show: show, for: event), for: event, sink: sink)
             return
         }
         let part: AnswerPart
