@@ -73,7 +73,7 @@ func buildApplication(
         },
         logger: logger
     )
-    app.addServices(components.httpClientService, components.realtimeLane, components.noticeLane, components.usage)
+    app.addServices(components.httpClientService, components.realtimeLane, components.noticeLane, components.usage, components.replay)
     if let redis = components.redis { app.addServices(redis) }
     app.beforeServerStarts {
         try components.database.migrate()

@@ -23,6 +23,8 @@ struct HubComponents: Sendable {
     /// Short notices ("busy", "slow down") sent off the doors' read paths.
     let noticeLane: Lane
     let engine: ConversationEngine
+    /// Answers what the previous run accepted and left unanswered.
+    let replay: InboxReplayService
     let oneBot: OneBotDoor
     /// The web chat door; nil when `web.enabled` is false.
     let web: WebChatDoor?
@@ -129,9 +131,10 @@ struct HubComponents: Sendable {
             persona: chat.persona, sessionQueueLimit: chat.sessionQueue,
             dedupeWindow: chat.dedupeWindow, dedupeCapacity: chat.dedupeCapacity,
             rateLimitPerUser: chat.rateLimit.perUser.rate, rateLimitPerGroup: chat.rateLimit.perGroup.rate,
-            rateLimitPerUserByPlatform: [.web: configuration.web.rateLimit.rate, .api: configuration.gateway.rateLimit.rate])
+            rateLimitPerUserByPlatform: [.web: configuration.web.rateLimit.rate, .api: configuration.gateway.rateLimit.rate],
+            replayWindow: configuration.engine.replayWindow)
         engine = ConversationEngine(
-            settings: settings, store: store, models: models, router: router, lane: realtimeLane, noticeLane: noticeLane, cache: sharedState,
+            settings: settings, store: store, inbox: sqlite.inbox, models: models, router: router, lane: realtimeLane, noticeLane: noticeLane, cache: sharedState,
             responseCache: self.responseCache, metrics: metrics,
             logger: logger)
 
@@ -154,6 +157,7 @@ struct HubComponents: Sendable {
                     maxConnections: webSettings.maxConnections),
                 engine: engine, metrics: metrics, logger: logger)
             : nil
+        replay = InboxReplayService(engine: engine, oneBot: oneBot, logger: logger)
     }
 }
 

@@ -28,15 +28,19 @@ struct ConversationEngineTests {
     }
 
     @Test func differentSessionsRunConcurrently() async throws {
-        try await EngineHarness.run(upstream: EngineTestUpstream(delay: .milliseconds(100))) { (hub: EngineHarness) async throws in
+        try await EngineHarness.run { (hub: EngineHarness) async throws in
             let sink = RecordingSink()
             for user in ["1", "2", "3"] {
                 for index in 1...2 {
-                    hub.engine.submit(EngineHarness.message("hello \(index)", from: user, id: "\(user)-\(index)"), to: sink)
+                    hub.engine.submit(EngineHarness.message("held \(index)", from: user, id: "\(user)-\(index)"), to: sink)
                 }
             }
+            // Three sessions at once (their first turns all reach the upstream, which holds them),
+            // each one turn at a time.
+            try await hub.upstream.waitUntil { $0.count == 3 }
+            #expect(hub.upstream.calls.map(\.message) == ["held 1", "held 1", "held 1"])
+            hub.upstream.release()
             try await sink.waitUntil { $0.filter(\.part.isTerminal).count == 6 }
-            // Three sessions at once, each one turn at a time.
             #expect(hub.upstream.peakConcurrency == 3)
             for user in ["1", "2", "3"] {
                 #expect(sink.endings.filter { $0.eventID.hasPrefix("\(user)-") }.map(\.eventID) == ["\(user)-1", "\(user)-2"])
@@ -234,7 +238,7 @@ struct ConversationEngineTests {
             let sink = RecordingSink()
             let long = String(repeating: "word ", count: 1000)
             let event = ConversationEvent(
-                id: "test:bot:g:1", platform: .qq, botID: "bot", scope: .group(group: "77", user: "1001"), sender: Sender(id: "1001"),
+                id: "qq:bot:g:1", platform: .qq, botID: "bot", scope: .group(group: "77", user: "1001"), sender: Sender(id: "1001"),
                 content: [.mention("bot"), .text(long)], platformMessageID: "g1")
             #expect(hub.engine.submit(event, to: sink) == .accepted)
             guard case .final(let reply) = try await sink.ending(of: "g1") else {

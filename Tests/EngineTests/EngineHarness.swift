@@ -56,7 +56,7 @@ struct EngineHarness: Sendable {
                         logger: logger, onAttempt: { record in usage.withLock { $0.append(record) } })
                     let store = SQLiteConversationStore(database: database)
                     let engine = ConversationEngine(
-                        settings: settings, store: store, models: ChatModels(providers: [provider], defaultModel: "m"), router: router,
+                        settings: settings, store: store, inbox: store.inbox, models: ChatModels(providers: [provider], defaultModel: "m"), router: router,
                         lane: lane, noticeLane: notices, cache: cache, logger: logger)
                     let ran: Result<Void, any Error>
                     do {
@@ -83,7 +83,7 @@ struct EngineHarness: Sendable {
     /// A private message from `user` with message id `id`.
     static func message(_ text: String, from user: String = "1001", id: String) -> ConversationEvent {
         ConversationEvent(
-            id: "test:bot:\(user):\(id)", platform: .qq, botID: "bot", scope: .private(user: user), sender: Sender(id: user),
+            id: "qq:bot:\(user):\(id)", platform: .qq, botID: "bot", scope: .private(user: user), sender: Sender(id: user),
             content: [.text(text)], platformMessageID: id)
     }
 

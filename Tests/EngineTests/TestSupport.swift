@@ -117,10 +117,8 @@ final class CountingStore: ConversationStore {
         await afterRead()
         return snapshot
     }
-    func append(_ messages: [StoredMessage], to key: SessionKey, inboundKey: (key: String, receivedAt: Date)?) async throws
-        -> [StoredMessage]
-    {
-        try await inner.append(messages, to: key, inboundKey: inboundKey)
+    func append(_ messages: [StoredMessage], to key: SessionKey, answering: InboxReply?) async throws -> [StoredMessage] {
+        try await inner.append(messages, to: key, answering: answering)
     }
     func reset(_ key: SessionKey) async throws { try await inner.reset(key) }
     func updateSettings(_ key: SessionKey, _ update: @escaping @Sendable (inout SessionSettings) -> Void) async throws {
@@ -129,4 +127,13 @@ final class CountingStore: ConversationStore {
     func recordInbound(_ eventKey: String, at date: Date) async throws -> Bool { try await inner.recordInbound(eventKey, at: date) }
     func inboundKeys(since date: Date) async throws -> [(key: String, receivedAt: Date)] { try await inner.inboundKeys(since: date) }
     func isHealthy() async -> Bool { await inner.isHealthy() }
+}
+
+/// Waits (bounded) until the asynchronous `condition` holds.
+func eventually(timeout: Duration = .seconds(5), _ condition: @Sendable () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw TimeLimitExceeded(limit: timeout) }
+        try await Task.sleep(for: .milliseconds(5))
+    }
 }

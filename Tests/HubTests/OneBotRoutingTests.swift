@@ -54,11 +54,18 @@ struct OneBotRoutingTests {
     }
 
     @Test func replyForAnOfflineBotWaitsInTheOutbox() async throws {
-        try await withHub(onebot: "  reply_wait: 0.2") { (port: Int) async throws in
+        try await FakeUpstream().run { base in
+            let configuration = try TestHub.configuration(upstream: base, databasePath: TestHub.databasePath(), onebot: "  reply_wait: 0.2")
+            try await TestHub.run(configuration) { port, client in try await replyForAnOfflineBotWaitsInTheOutbox(port: port, client: client) }
+        }
+    }
+
+    func replyForAnOfflineBotWaitsInTheOutbox(port: Int, client: any TestClientProtocol) async throws {
+        do {
             let status = try await post(port: port, OneBotFrames.privateMessage(selfID: selfID, user: user, messageID: 2, text: "while away"))
             #expect(status == 204)
-            // Longer than reply_wait: the reply is now in the outbox.
-            try await Task.sleep(for: .milliseconds(600))
+            // After reply_wait the reply is in the outbox.
+            try await waitForMetrics(client, [#"hub_replies_total{door="qq",outcome="queued"} 1"#])
             let bot = FakeOneBot(selfID: selfID)
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await bot.connect(port: port) }

@@ -65,7 +65,10 @@ extension OneBotDoor {
             metrics.malformedInput(door: "onebot", reason: "invalid_callback")
             throw refusal(.badRequest, "\(error)", context: context)
         }
-        handle(event, selfID: selfID, connection: nil, transport: "http")
+        guard await handleDurably(event, selfID: selfID) else {
+            // Answered all the same, but not kept: a crash before the answer would lose it.
+            throw HubError(.serviceUnavailable, "the event could not be stored; it is being answered, but is not durable")
+        }
         return Response(status: .noContent)
     }
 

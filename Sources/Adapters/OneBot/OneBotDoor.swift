@@ -38,6 +38,8 @@ public final class OneBotDoor: Sendable {
     let metrics: HubMetrics
     let logger: Logger
     private let statuses = Mutex([Int64: BotStatus]())
+    /// Bots whose outbox is being flushed, each with whether another flush was asked for meanwhile.
+    private let flushes = Mutex([Int64: Bool]())
 
     public init(
         settings: OneBotDoorSettings, engine: ConversationEngine, outbox: Outbox?, httpClient: HTTPClient, metrics: HubMetrics = .disabled,
@@ -57,10 +59,30 @@ public final class OneBotDoor: Sendable {
 
     // MARK: Events
 
-    /// Handles one event from any transport. `connection` is the WebSocket it came on, if any.
-    /// Never waits: the engine takes the message without I/O, so a socket reader that calls this
-    /// goes straight back to reading (and matches action responses the moment they arrive).
+    /// Handles one event from a WebSocket (`connection`). Never waits: the engine takes the message
+    /// without I/O (its inbox write is group-committed off this task), so the socket reader goes
+    /// straight back to reading (and matches action responses the moment they arrive).
     func handle(_ event: OneBotEvent, selfID: Int64, connection: OneBotConnection?, transport: String) {
+        guard let message = message(in: event, selfID: selfID, connection: connection) else { return }
+        let admission = engine.submit(message, to: replySink)
+        logger.trace("message event", metadata: ["hub.bot": "\(selfID)", "hub.transport": "\(transport)", "hub.admission": "\(admission)"])
+    }
+
+    /// Handles one event pushed by HTTP POST, returning once an accepted message is in the durable
+    /// inbox (so the 204 that follows means the hub has it). False when it could not be stored.
+    func handleDurably(_ event: OneBotEvent, selfID: Int64) async -> Bool {
+        guard let message = message(in: event, selfID: selfID, connection: nil) else { return true }
+        let (admission, stored) = await engine.submitDurably(message, to: replySink)
+        logger.trace("message event", metadata: ["hub.bot": "\(selfID)", "hub.transport": "http", "hub.admission": "\(admission)"])
+        return stored
+    }
+
+    /// Where the engine's answers to QQ messages go (also those a restart replays).
+    public var replySink: any AnswerSink { OneBotReplySink(door: self) }
+
+    /// The conversation message in `event`, after noting what it says about the bot; nil for
+    /// events that are not messages.
+    private func message(in event: OneBotEvent, selfID: Int64, connection: OneBotConnection?) -> ConversationEvent? {
         metrics.eventReceived(door: "onebot", type: event.postType)
         if let bodySelfID = event.selfID, bodySelfID != selfID {
             logger.notice(
@@ -74,16 +96,15 @@ public final class OneBotDoor: Sendable {
             guard let conversationEvent = OneBotEventNormalizer.conversationEvent(from: event, selfID: selfID) else {
                 metrics.malformedInput(door: "onebot", reason: "message_without_user")
                 logger.notice("message event without user_id ignored", metadata: ["hub.bot": "\(selfID)"])
-                return
+                return nil
             }
-            let admission = engine.submit(conversationEvent, to: OneBotReplySink(door: self))
-            logger.trace(
-                "message event", metadata: ["hub.bot": "\(selfID)", "hub.transport": "\(transport)", "hub.admission": "\(admission)"])
+            return conversationEvent
         default:
             logger.debug(
                 "event passed over",
                 metadata: ["hub.bot": "\(selfID)", "hub.post_type": "\(event.postType)", "hub.type": "\(event.detailType ?? "")"])
         }
+        return nil
     }
 
     private func noteMetaEvent(_ event: OneBotEvent, selfID: Int64, connection: OneBotConnection?) {
@@ -138,6 +159,9 @@ public final class OneBotDoor: Sendable {
         try await outbox.enqueue(platform: .qq, bot: String(selfID), payload: String(decoding: payload, as: UTF8.self))
         metrics.replySent(door: "qq", outcome: "queued")
         logger.notice("bot offline; reply kept in the outbox", metadata: ["hub.bot": "\(selfID)"])
+        // The bot may have come back while the entry was written, after its connection's flush
+        // read the outbox: flush again, or the reply would wait for the next reconnect.
+        if let connection = registry.actionConnection(for: selfID) { Task { await self.flushOutbox(for: connection) } }
         return .queued
     }
 
@@ -149,9 +173,34 @@ public final class OneBotDoor: Sendable {
         return response
     }
 
-    /// Sends what the outbox holds for the bot on `connection`, oldest first.
+    /// Sends what the outbox holds for the bot on `connection`, oldest first. One flush per bot runs
+    /// at a time (two would send the same entries); a flush asked for meanwhile runs after it.
     func flushOutbox(for connection: OneBotConnection) async {
-        guard let outbox, connection.role.carriesActions else { return }
+        guard outbox != nil, connection.role.carriesActions else { return }
+        let selfID = connection.selfID
+        let leads = flushes.withLock { flushes in
+            if flushes[selfID] != nil {
+                flushes[selfID] = true
+                return false
+            }
+            flushes[selfID] = false
+            return true
+        }
+        guard leads else { return }
+        repeat {
+            await flushOnce(for: connection)
+        } while flushes.withLock { flushes in
+            if flushes[selfID] == true {
+                flushes[selfID] = false
+                return true
+            }
+            flushes[selfID] = nil
+            return false
+        }
+    }
+
+    private func flushOnce(for connection: OneBotConnection) async {
+        guard let outbox else { return }
         let bot = String(connection.selfID)
         do {
             for entry in try await outbox.pending(platform: .qq, bot: bot) {

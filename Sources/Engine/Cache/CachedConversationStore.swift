@@ -50,10 +50,8 @@ public final class CachedConversationStore: ConversationStore {
     }
 
     @discardableResult
-    public func append(_ messages: [StoredMessage], to key: SessionKey, inboundKey: (key: String, receivedAt: Date)?) async throws
-        -> [StoredMessage]
-    {
-        let stored = try await base.append(messages, to: key, inboundKey: inboundKey)
+    public func append(_ messages: [StoredMessage], to key: SessionKey, answering: InboxReply?) async throws -> [StoredMessage] {
+        let stored = try await base.append(messages, to: key, answering: answering)
         let id = key.description
         state.withLock { state in
             guard var entry = state.entries[id] else { return }

@@ -93,10 +93,8 @@ public final class RedisHistoryStore: ConversationStore {
     // MARK: Writes
 
     @discardableResult
-    public func append(_ messages: [StoredMessage], to key: SessionKey, inboundKey: (key: String, receivedAt: Date)?) async throws
-        -> [StoredMessage]
-    {
-        let stored = try await base.append(messages, to: key, inboundKey: inboundKey)
+    public func append(_ messages: [StoredMessage], to key: SessionKey, answering: InboxReply?) async throws -> [StoredMessage] {
+        let stored = try await base.append(messages, to: key, answering: answering)
         guard let first = stored.first?.id, let last = stored.last?.id else { return stored }
         let arguments: [RedisArgument] =
             [RedisArgument(ttl.milliseconds), RedisArgument(first), RedisArgument(last)] + stored.map { .bytes(Self.encodeMessage($0)) }

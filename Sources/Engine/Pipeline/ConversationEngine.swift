@@ -51,18 +51,20 @@ public final class ConversationEngine: Sendable {
     public let models: ChatModels
     private let router: ChatRouter
     private let store: any ConversationStore
-    private let scheduler: SessionScheduler
+    let inbox: any Inbox
+    let scheduler: SessionScheduler
     private let noticeLane: Lane?
     private let deduplicator: InboundDeduplicator
     private let cache: any Cache
     private let responseCache: ResponseCache?
     private let ledger = SentMessageLedger()
-    private let turnCounter = Atomic<UInt64>(0)
-    private let metrics: HubMetrics
-    private let logger: Logger
+    let turnCounter = Atomic<UInt64>(0)
+    let metrics: HubMetrics
+    let logger: Logger
 
     public init(
-        settings: EngineSettings, store: any ConversationStore, models: ChatModels, router: ChatRouter, lane: Lane, noticeLane: Lane? = nil,
+        settings: EngineSettings, store: any ConversationStore, inbox: any Inbox, models: ChatModels, router: ChatRouter, lane: Lane,
+        noticeLane: Lane? = nil,
         cache: any Cache = InProcessCache(), responseCache: ResponseCache? = nil, metrics: HubMetrics = .disabled, logger: Logger
     ) {
         self.noticeLane = noticeLane
@@ -71,6 +73,7 @@ public final class ConversationEngine: Sendable {
         self.cache = cache
         self.responseCache = responseCache
         self.store = store
+        self.inbox = inbox
         self.models = models
         self.scheduler = SessionScheduler(lane: lane, queueLimit: settings.sessionQueueLimit)
         self.metrics = metrics
@@ -111,9 +114,26 @@ public final class ConversationEngine: Sendable {
     /// Takes an inbound message without waiting for anything (no I/O happens here): the answer is
     /// delivered to `sink` later, part by part. A refused message (``Admission/busy``) gets its
     /// notice through `sink` too, off the caller's task.
+    ///
+    /// An accepted message goes into the durable inbox (group-committed, off the caller's task)
+    /// before its turn begins, so a restart answers it if the hub dies first; a door that
+    /// acknowledges messages uses ``submitDurably(_:to:)`` to wait for that.
     @discardableResult
     public func submit(_ event: ConversationEvent, to sink: any AnswerSink) -> Admission {
-        submit(event, to: sink, turnID: turnCounter.wrappingAdd(1, ordering: .relaxed).newValue)
+        submit(event, to: sink, turnID: turnCounter.wrappingAdd(1, ordering: .relaxed).newValue, journal: true).admission
+    }
+
+    /// ``submit(_:to:)`` for doors that acknowledge what they accept (OneBot's HTTP POST answers 204):
+    /// returns once an accepted message is in the durable inbox. `stored` is false when it could not
+    /// be stored (the database failed); the message is answered all the same, but a crash before
+    /// its answer would lose it, so the door should say so.
+    public func submitDurably(_ event: ConversationEvent, to sink: any AnswerSink) async -> (admission: Admission, stored: Bool) {
+        let (admission, stored) = submit(event, to: sink, turnID: turnCounter.wrappingAdd(1, ordering: .relaxed).newValue, journal: true)
+        guard let stored else { return (admission, true) }
+        switch await stored.result {
+        case .success: return (admission, true)
+        case .failure: return (admission, false)
+        }
     }
 
     /// Takes an inbound message and returns its answer as a sequence, with the admission verdict.
@@ -123,7 +143,8 @@ public final class ConversationEngine: Sendable {
         let id = turnCounter.wrappingAdd(1, ordering: .relaxed).newValue
         let key = sessionKey(for: event)
         stream.whenCancelled { [scheduler] in await scheduler.cancel(id, in: key) }
-        let admission = submit(event, to: stream, turnID: id)
+        // Its reader waits for the answer, and asks again if the hub dies: not journaled.
+        let admission = submit(event, to: stream, turnID: id, journal: false).admission
         switch admission {
         case .ignored, .duplicate: stream.close()
         case .accepted, .busy, .limited: break
@@ -131,23 +152,27 @@ public final class ConversationEngine: Sendable {
         return (admission, stream)
     }
 
-    private func submit(_ event: ConversationEvent, to sink: any AnswerSink, turnID: UInt64) -> Admission {
+    private func submit(_ event: ConversationEvent, to sink: any AnswerSink, turnID: UInt64, journal: Bool) -> (
+        admission: Admission, stored: Task<Bool, any Error>?
+    ) {
         let door = event.platform.rawValue
         guard deduplicator.firstSighting(event.id, bot: "\(event.platform.rawValue):\(event.botID)") else {
             metrics.duplicateDropped(door: door)
             logger.debug("duplicate event dropped", metadata: ["hub.event": "\(event.id)"])
-            return .duplicate
+            return (.duplicate, nil)
         }
         let quotesBot = event.content.contains { segment in
             if case .quote(let id) = segment { return ledger.contains(id, platform: event.platform, bot: event.botID) }
             return false
         }
         let decision = settings.policy.decide(event, quotesBot: quotesBot)
-        if case .ignore(let reason) = decision { return .ignored(reason) }
+        if case .ignore(let reason) = decision { return (.ignored(reason), nil) }
         let key = sessionKey(for: event)
+        // Into the inbox before its turn can begin; a refused message is marked answered with its notice.
+        let stored: Task<Bool, any Error>? = journal ? Task { [inbox] in try await inbox.receive(event) } : nil
         let turn = SessionScheduler.Turn(
             id: turnID,
-            run: { [self] in await self.take(event, decision: decision, key: key, sink: sink) },
+            run: { [self] in await self.take(event, decision: decision, key: key, sink: sink, stored: stored) },
             dropped: { [self] in await self.finish(.cancelled, for: event, sink: sink) })
         let outcome: SessionScheduler.Outcome
         switch decision {
@@ -185,7 +210,7 @@ public final class ConversationEngine: Sendable {
         }
         switch outcome {
         case .queued:
-            return .accepted
+            return (.accepted, stored)
         case .sessionFull:
             metrics.laneRefused(lane: "session")
             logger.info("session queue full, event refused", metadata: ["hub.session": "\(key)", "hub.event": "\(event.id)"])
@@ -194,7 +219,7 @@ public final class ConversationEngine: Sendable {
             logger.warning("lane full, event refused", metadata: ["hub.lane": "\(scheduler.lane.name)", "hub.event": "\(event.id)"])
         }
         notify(.busy, for: event, sink: sink)
-        return .busy
+        return (.busy, stored)
     }
 
     /// Sends a refusal's notice off the caller's task (a door's reader may be the caller). A door
@@ -259,12 +284,24 @@ public final class ConversationEngine: Sendable {
     // MARK: Turn
 
     /// One turn of a session, on the lane: the network admission, then the command or the chat.
-    private func take(_ event: ConversationEvent, decision: ChatDecision, key: SessionKey, sink: any AnswerSink) async {
+    func take(
+        _ event: ConversationEvent, decision: ChatDecision, key: SessionKey, sink: any AnswerSink, stored: Task<Bool, any Error>?,
+        replayed: Bool = false
+    ) async {
         var logger = self.logger
         logger[metadataKey: "hub.bot"] = "\(event.botID)"
         logger[metadataKey: "hub.user"] = "\(event.scope.user)"
         if let group = event.scope.group { logger[metadataKey: "hub.group"] = "\(group)" }
-        if case .command(.reset) = decision {} else if let (refusal, show) = await laterAdmission(event) {
+        if let stored {
+            if case .failure(let error) = await stored.result {
+                logger.error("event not stored in the inbox; answering it anyway", metadata: ["hub.event": "\(event.id)", "error": "\(error)"])
+            }
+        }
+        if stored != nil || replayed { Task { [inbox] in try? await inbox.markAnswering(event.id) } }
+        // A replayed event passed the network admission before the hub stopped.
+        if replayed {
+        } else if case .command(.reset) = decision {
+        } else if let (refusal, show) = await laterAdmission(event) {
             await finish(notice(refusal, show: show, for: event), for: event, sink: sink, logger: logger)
             return
         }
@@ -273,7 +310,6 @@ public final class ConversationEngine: Sendable {
             switch decision {
             case .command(let command):
                 let reply = try await run(command, key: key)
-                _ = try await store.recordInbound(event.id, at: event.receivedAt)
                 part = .final(decorate(reply, for: event))
             case .chat(let text):
                 part = try await chat(text, event: event, key: key, sink: sink, logger: logger)
@@ -318,14 +354,15 @@ public final class ConversationEngine: Sendable {
         // Stopped while the answer was written: nothing of it is kept.
         try Task.checkCancellation()
         let answer = completion.content.trimmingCharacters(in: .whitespacesAndNewlines)
+        let shown = answer.isEmpty ? "(the model returned an empty answer)" : answer
+        // The answer joins the history and the inbox in one transaction: from here a restart resends
+        // it rather than asking the model again.
         try await store.append(
             [StoredMessage(role: .user, content: userText, createdAt: event.receivedAt), StoredMessage(role: .assistant, content: answer)],
-            to: key, inboundKey: (event.id, event.receivedAt))
+            to: key, answering: InboxReply(eventKey: event.id, receivedAt: event.receivedAt, text: shown))
         return .final(
             decorate(
-                Reply(
-                    parts: [.text(answer.isEmpty ? "(the model returned an empty answer)" : answer)], model: completion.model,
-                    usage: completion.usage, finishReason: completion.finishReason),
+                Reply(parts: [.text(shown)], model: completion.model, usage: completion.usage, finishReason: completion.finishReason),
                 for: event))
     }
 
@@ -487,16 +524,27 @@ public final class ConversationEngine: Sendable {
         return decorated
     }
 
-    /// Hands the terminal part of an answer to the door and remembers the ids of what it sent.
-    private func finish(_ part: AnswerPart, for event: ConversationEvent, sink: any AnswerSink, logger: Logger? = nil) async {
+    /// Hands the terminal part of an answer to the door, remembers the ids of what it sent, and
+    /// records the event answered. Between the door taking the reply and that record lies the
+    /// only window in which a crash makes a restart send a reply twice.
+    func finish(_ part: AnswerPart, for event: ConversationEvent, sink: any AnswerSink, logger: Logger? = nil) async {
         let door = event.platform.rawValue
+        let outcome: InboxOutcome
         do {
             let ids = try await sink.receive(part, answering: event)
             for id in ids { ledger.record(id, platform: event.platform, bot: event.botID) }
             metrics.replySent(door: door, outcome: part == .cancelled ? "cancelled" : "sent")
+            outcome = part == .cancelled ? .cancelled : .sent
         } catch {
             metrics.replySent(door: door, outcome: "failed")
             (logger ?? self.logger).warning("reply not delivered", metadata: ["hub.event": "\(event.id)", "error": "\(error)"])
+            outcome = .undelivered
+        }
+        guard event.platform != .api else { return }
+        do {
+            try await inbox.markAnswered(event.id, receivedAt: event.receivedAt, outcome: outcome)
+        } catch {
+            (logger ?? self.logger).error("answered event not recorded in the inbox", metadata: ["hub.event": "\(event.id)", "error": "\(error)"])
         }
     }
 }

@@ -21,13 +21,16 @@ public struct EngineSettings: Sendable {
     /// Per-user limits for the users of one platform (the web chat's per-client limit), replacing
     /// ``rateLimitPerUser`` there; a nil value turns the limit off for that platform.
     public var rateLimitPerUserByPlatform: [Platform: Rate?]
+    /// Seconds: how old an accepted, unanswered event may be for a restart to still answer it.
+    public var replayWindow: Double
 
     public init(
         policy: ChatPolicy = ChatPolicy(), sessionScope: SessionKey.SessionScope = .perUser, history: HistoryLimits = HistoryLimits(),
         persona: String = "You are a helpful assistant.", sessionQueueLimit: Int = 8, dedupeWindow: Double = 300,
         dedupeCapacity: Int = 4096, maxPersonaLength: Int = 2000, rateLimitPerUser: Rate? = nil, rateLimitPerGroup: Rate? = nil,
-        rateLimitPerUserByPlatform: [Platform: Rate?] = [:]
+        rateLimitPerUserByPlatform: [Platform: Rate?] = [:], replayWindow: Double = 600
     ) {
+        self.replayWindow = replayWindow
         self.rateLimitPerUserByPlatform = rateLimitPerUserByPlatform
         self.policy = policy
         self.sessionScope = sessionScope

@@ -51,10 +51,10 @@ public protocol ConversationStore: Sendable {
     /// The session's settings and its most recent `limit` messages, oldest first.
     func snapshot(_ key: SessionKey, limit: Int) async throws -> SessionSnapshot
     /// Appends messages (a user turn and its answer) to the session, creating it if needed, and
-    /// records `inboundKey` (the event answered) in the inbox in the same transaction. Returns the
-    /// messages as stored, with their ids.
+    /// moves the event answered to ``InboxState/replying`` with its answer in the inbox, in the same
+    /// transaction. Returns the messages as stored, with their ids.
     @discardableResult
-    func append(_ messages: [StoredMessage], to key: SessionKey, inboundKey: (key: String, receivedAt: Date)?) async throws -> [StoredMessage]
+    func append(_ messages: [StoredMessage], to key: SessionKey, answering: InboxReply?) async throws -> [StoredMessage]
     /// Forgets the session's history; settings stay.
     func reset(_ key: SessionKey) async throws
     /// Changes the session's settings.
@@ -72,6 +72,6 @@ extension ConversationStore {
     /// Appends messages without recording an inbound event.
     @discardableResult
     public func append(_ messages: [StoredMessage], to key: SessionKey) async throws -> [StoredMessage] {
-        try await append(messages, to: key, inboundKey: nil)
+        try await append(messages, to: key, answering: nil)
     }
 }

@@ -16,6 +16,9 @@ public struct SQLiteConversationStore: ConversationStore {
         self.writer = WriteBatcher(pool: database.pool)
     }
 
+    /// The durable inbox in the same file, sharing this store's group commit.
+    public var inbox: SQLiteInbox { SQLiteInbox(database: database, writer: writer) }
+
     public func snapshot(_ key: SessionKey, limit: Int) async throws -> SessionSnapshot {
         let id = key.description
         return try await database.pool.read { db in
@@ -36,16 +39,17 @@ public struct SQLiteConversationStore: ConversationStore {
     }
 
     @discardableResult
-    public func append(_ messages: [StoredMessage], to key: SessionKey, inboundKey: (key: String, receivedAt: Date)?) async throws
-        -> [StoredMessage]
-    {
+    public func append(_ messages: [StoredMessage], to key: SessionKey, answering: InboxReply?) async throws -> [StoredMessage] {
         let id = key.description
         let now = Date().timeIntervalSince1970
-        let inbound = inboundKey.map { ($0.key, $0.receivedAt.timeIntervalSince1970) }
         return try await writer.write { db in
-            if let (eventKey, receivedAt) = inbound {
-                try db.cachedStatement(sql: "INSERT OR IGNORE INTO inbox (event_key, received_at) VALUES (?, ?)")
-                    .execute(arguments: [eventKey, receivedAt])
+            if let answering {
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO inbox (event_key, received_at, state, reply) VALUES (?, ?, 'replying', ?)
+                        ON CONFLICT(event_key) DO UPDATE SET state = 'replying', reply = excluded.reply
+                        """
+                ).execute(arguments: [answering.eventKey, answering.receivedAt.timeIntervalSince1970, answering.text])
             }
             try Self.ensureConversation(db, key: key, now: now)
             let insert = try db.cachedStatement(sql: "INSERT INTO messages (conversation_key, role, content, created_at) VALUES (?, ?, ?, ?)")
@@ -88,7 +92,7 @@ public struct SQLiteConversationStore: ConversationStore {
                 arguments: [eventKey, date.timeIntervalSince1970])
             let inserted = db.changesCount > 0
             if prune {
-                try db.execute(sql: "DELETE FROM inbox WHERE received_at < ?", arguments: [cutoff])
+                try db.execute(sql: "DELETE FROM inbox WHERE received_at < ? AND state IN ('answered', 'expired')", arguments: [cutoff])
             }
             return inserted
         }

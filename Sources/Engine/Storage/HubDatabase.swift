@@ -93,6 +93,17 @@ public struct HubDatabase: Sendable {
                     CREATE INDEX usage_by_time ON usage(created_at);
                     """)
         }
+        migrator.registerMigration("v3-durable-inbox") { db in
+            // Keys recorded before this migration belong to answered events.
+            try db.execute(
+                sql: """
+                    ALTER TABLE inbox ADD COLUMN state TEXT NOT NULL DEFAULT 'answered';
+                    ALTER TABLE inbox ADD COLUMN outcome TEXT;
+                    ALTER TABLE inbox ADD COLUMN payload TEXT;
+                    ALTER TABLE inbox ADD COLUMN reply TEXT;
+                    CREATE INDEX inbox_open ON inbox(state, received_at) WHERE state IN ('received', 'answering', 'replying');
+                    """)
+        }
         return migrator
     }
 }

@@ -29,9 +29,10 @@ struct HubConfiguration: Sendable, Codable, Equatable, ConfigurationSection {
     var stt = STTSettings()
     var image = ImageSettings()
     var lanes = LaneSettings()
+    var engine = EngineConfiguration()
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case server, storage, redis, admin, gateway, onebot, web, chat, llm, tts, stt, image, lanes
+        case server, storage, redis, admin, gateway, onebot, web, chat, llm, tts, stt, image, lanes, engine
     }
 }
 
@@ -51,6 +52,7 @@ extension HubConfiguration {
         stt = try container.decode(.stt, default: STTSettings())
         image = try container.decode(.image, default: ImageSettings())
         lanes = try container.decode(.lanes, default: LaneSettings())
+        engine = try container.decode(.engine, default: EngineConfiguration())
     }
 
     // MARK: Loading
@@ -114,6 +116,7 @@ extension HubConfiguration {
         stt.validate(into: &validator)
         image.validate(into: &validator)
         lanes.validate(into: &validator)
+        engine.validate(into: &validator)
         try validator.throwIfInvalid()
     }
 

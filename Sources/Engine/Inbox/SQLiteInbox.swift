@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+import GRDB
+
+/// The durable inbox in the hub's SQLite file (table `inbox`), written through the same group commit
+/// as the conversations, so storing an event costs a statement in a shared transaction, not a
+/// transaction of its own.
+///
+/// Get it from ``SQLiteConversationStore/inbox``.
+public struct SQLiteInbox: Inbox {
+    private let database: HubDatabase
+    private let writer: WriteBatcher
+
+    init(database: HubDatabase, writer: WriteBatcher) {
+        self.database = database
+        self.writer = writer
+    }
+
+    public func receive(_ event: ConversationEvent) async throws -> Bool {
+        let payload = String(decoding: try JSONEncoder().encode(event), as: UTF8.self)
+        let key = event.id
+        let receivedAt = event.receivedAt.timeIntervalSince1970
+        return try await writer.write { db in
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO inbox (event_key, received_at, state, payload) VALUES (?, ?, 'received', ?)")
+                .execute(arguments: [key, receivedAt, payload])
+            return db.changesCount > 0
+        }
+    }
+
+    public func markAnswering(_ key: String) async throws {
+        try await writer.write { db in
+            try db.cachedStatement(sql: "UPDATE inbox SET state = 'answering' WHERE event_key = ? AND state = 'received'")
+                .execute(arguments: [key])
+        }
+    }
+
+    public func markAnswered(_ key: String, receivedAt: Date, outcome: InboxOutcome) async throws {
+        let receivedAt = receivedAt.timeIntervalSince1970
+        try await writer.write { db in
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO inbox (event_key, received_at, state, outcome) VALUES (?, ?, 'answered', ?)
+                    ON CONFLICT(event_key) DO UPDATE SET state = 'answered', outcome = excluded.outcome, payload = NULL, reply = NULL
+                    """
+            ).execute(arguments: [key, receivedAt, outcome.rawValue])
+        }
+    }
+
+    public func open(since date: Date, after: InboxEntry?, limit: Int) async throws -> [InboxEntry] {
+        // In the order received (the time each door read the event); the events of one session were
+        // read one after another, while their inserts may have been committed in another order.
+        let afterTime = after?.receivedAt.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude
+        let afterPosition = after?.position ?? 0
+        let rows = try await database.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT rowid, event_key, received_at, state, payload, reply FROM inbox
+                    WHERE state IN ('received', 'answering', 'replying') AND received_at >= ?
+                      AND (received_at > ? OR (received_at = ? AND rowid > ?))
+                    ORDER BY received_at, rowid LIMIT ?
+                    """,
+                arguments: [date.timeIntervalSince1970, afterTime, afterTime, afterPosition, max(0, limit)])
+        }
+        let decoder = JSONDecoder()
+        return rows.map { row in
+            let payload: String? = row["payload"]
+            var entry = InboxEntry(
+                key: row["event_key"], receivedAt: Date(timeIntervalSince1970: row["received_at"]),
+                state: InboxState(rawValue: row["state"]) ?? .received,
+                event: payload.flatMap { try? decoder.decode(ConversationEvent.self, from: Data($0.utf8)) }, reply: row["reply"])
+            entry.position = row["rowid"]
+            return entry
+        }
+    }
+
+    public func expireOpen(before date: Date) async throws -> [String] {
+        let cutoff = date.timeIntervalSince1970
+        return try await writer.write { db in
+            let keys = try String.fetchAll(
+                db, sql: "SELECT event_key FROM inbox WHERE state IN ('received', 'answering', 'replying') AND received_at < ? ORDER BY rowid",
+                arguments: [cutoff])
+            try db.execute(
+                sql: "UPDATE inbox SET state = 'expired', payload = NULL WHERE state IN ('received', 'answering', 'replying') AND received_at < ?",
+                arguments: [cutoff])
+            return keys
+        }
+    }
+
+    /// The state of one event; nil when its key is not in the inbox.
+    public func state(of key: String) async throws -> InboxState? {
+        try await database.pool.read { db in
+            try String.fetchOne(db, sql: "SELECT state FROM inbox WHERE event_key = ?", arguments: [key]).flatMap(InboxState.init(rawValue:))
+        }
+    }
+
+    public func counts() async throws -> [InboxState: Int] {
+        try await database.pool.read { db in
+            var counts = [InboxState: Int]()
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM inbox GROUP BY state") {
+                if let state = InboxState(rawValue: row["state"]) { counts[state] = row["n"] }
+            }
+            return counts
+        }
+    }
+}
