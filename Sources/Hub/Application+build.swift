@@ -78,6 +78,7 @@ func buildApplication(
     app.beforeServerStarts {
         try components.database.migrate()
         try await components.engine.restoreRecentInbound()
+        components.replay.ready.fire()
         if components.models.isEmpty {
             logger.warning("no LLM provider configured: chat doors will say so. Set OPENAI_BASE_URL / OPENAI_API_KEY or llm.providers.")
         }

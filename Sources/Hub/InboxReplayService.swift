@@ -12,8 +12,13 @@ struct InboxReplayService: Service {
     let engine: ConversationEngine
     let oneBot: OneBotDoor
     let logger: Logger
+    /// Fired once the database is migrated and the de-duplication restored.
+    let ready = StartSignal()
 
     func run() async throws {
+        // Cancelled (the hub stopping before it started): nothing to replay now.
+        await withTaskCancellationHandler { await ready.wait() } onCancel: { ready.fire() }
+        guard !Task.isCancelled else { return }
         do {
             let sinks: [Platform: any AnswerSink] = [.qq: oneBot.replySink, .web: HistoryOnlySink()]
             try await engine.replayUnanswered { sinks[$0.platform] }

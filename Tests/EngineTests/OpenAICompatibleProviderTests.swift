@@ -79,6 +79,14 @@ private final class StubUpstream: Sendable {
             return json(completion)
         case "stream":
             return events(streamPieces)
+        case "hugeusage":
+            return json(
+                #"{"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"#
+                    + #""usage":{"prompt_tokens":9223372036854775807,"completion_tokens":9223372036854775807,"total_tokens":-2}}"#)
+        case "negativeusage":
+            return json(
+                #"{"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"#
+                    + #""usage":{"prompt_tokens":-9223372036854775808,"completion_tokens":-1}}"#)
         case "error500":
             return json(
                 #"{"error":{"message":"The server had an error while processing your request.","type":"server_error"}}"#,
@@ -215,6 +223,25 @@ private struct ReaderGone: Error, Equatable {}
     }
 
     // MARK: Success
+
+    /// An upstream's token counts are numbers from outside: Int64.max twice once overflowed the
+    /// router's cost sum and killed the hub. They are clamped; the answer and its record go through.
+    @Test(arguments: ["hugeusage", "negativeusage"])
+    func outOfRangeUsageIsClampedNotATrap(behaviour: String) async throws {
+        try await withUpstream { _, port, client in
+            let records = Locked<[UsageRecord]>([])
+            let router = ChatRouter(
+                routes: [ChatRoute(provider: makeProvider(client, port: port, behaviour: behaviour), model: "deepseek-chat", costPer1kTokens: 2, retryAttempts: 0)],
+                settings: .init(strategy: .priority), logger: Logger(label: "router-test"), onAttempt: { record in records.withLock { $0.append(record) } })
+            let routed = try await router.complete(Self.request)
+            let usage = try #require(routed.completion.usage)
+            #expect((0...TokenUsage.largest).contains(usage.promptTokens))
+            #expect((0...TokenUsage.largest).contains(usage.completionTokens))
+            #expect(usage.totalTokens == usage.promptTokens + usage.completionTokens)
+            let record = try #require(records.value.first)
+            #expect(record.cost.isFinite && record.cost >= 0)
+        }
+    }
 
     @Test func completeReturnsContentModelAndUsage() async throws {
         try await withUpstream { upstream, port, client in

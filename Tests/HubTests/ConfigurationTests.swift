@@ -253,7 +253,7 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
         let error = configurationError("server: { port: 9000 }\n", environment: ["HUB_SERVER_PORT": "abc"])
         #expect(error?.code == .invalidEnvironment)
         #expect(error?.path == "server.port")
-        #expect(error?.description == #"server.port: expected an integer, found "abc" in environment variable HUB_SERVER_PORT"#)
+        #expect(error?.description == #"server.port: expected an integer (magnitude at most 2^40), found "abc" in environment variable HUB_SERVER_PORT"#)
 
         let bool = configurationError("", environment: ["HUB_LLM_CACHING_ENABLED": "maybe"])
         #expect(bool.map { "\($0)".contains("llm.caching.enabled") && "\($0)".contains("HUB_LLM_CACHING_ENABLED") } == true)
@@ -343,7 +343,7 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
     @Test func wrongTypes() {
         let port = configurationError("server:\n  port: abc\n")
         #expect(port?.code == .typeMismatch)
-        #expect(port?.description.hasPrefix(#"server.port: expected an integer, found "abc""#) == true)
+        #expect(port?.description.hasPrefix(#"server.port: expected an integer (magnitude at most 2^40), found "abc""#) == true)
         #expect(port?.line == 2)
 
         #expect(configurationError("server: 5\n")?.description.hasPrefix(#"server: expected a mapping, found "5""#) == true)

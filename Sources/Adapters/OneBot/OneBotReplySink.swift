@@ -30,11 +30,13 @@ struct OneBotReplySink: AnswerSink {
             var params: [String: JSONValue] = ["message": .array(message.map(\.json))]
             switch event.scope {
             case .private(let user):
+                guard let user = Int64(user) else { throw OneBotActionError(.noRoute, detail: "user id \(user) is not numeric") }
                 params["message_type"] = "private"
-                params["user_id"] = .int(Int64(user) ?? 0)
+                params["user_id"] = .int(user)
             case .group(let group, _):
+                guard let group = Int64(group) else { throw OneBotActionError(.noRoute, detail: "group id \(group) is not numeric") }
                 params["message_type"] = "group"
-                params["group_id"] = .int(Int64(group) ?? 0)
+                params["group_id"] = .int(group)
             }
             let carriesMedia = message.contains { $0.type == "record" || $0.type == "image" || $0.type == "video" }
             let outcome = try await door.perform(

@@ -18,14 +18,21 @@ public struct ChatRequest: Sendable, Hashable {
     }
 }
 
-/// Token counts reported by a provider.
+/// Token counts reported by a provider, each within 0…``largest``.
+///
+/// The counts come from outside (an upstream's `usage`, a cache entry): a provider reporting
+/// `Int64.max` tokens once made the sum in the router's cost overflow and trap. Out-of-range
+/// counts are clamped here, so every sum of a few billion of them stays in range.
 public struct TokenUsage: Sendable, Hashable {
+    /// The most tokens counted for one request (a billion; real requests stay far below).
+    public static let largest = 1_000_000_000
+
     public var promptTokens: Int
     public var completionTokens: Int
 
     public init(promptTokens: Int, completionTokens: Int) {
-        self.promptTokens = promptTokens
-        self.completionTokens = completionTokens
+        self.promptTokens = min(max(promptTokens, 0), Self.largest)
+        self.completionTokens = min(max(completionTokens, 0), Self.largest)
     }
 
     public var totalTokens: Int { promptTokens + completionTokens }

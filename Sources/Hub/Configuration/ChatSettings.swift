@@ -74,7 +74,7 @@ struct ChatSettings: ConfigurationSection {
                 return
             }
             let parts = text.trimmedForConfiguration.split(separator: "/", omittingEmptySubsequences: false)
-            guard parts.count == 2, let count = Int(parts[0].trimmedForConfiguration), count > 0 else { return nil }
+            guard parts.count == 2, let count = Int(parts[0].trimmedForConfiguration), (1...1_000_000_000).contains(count) else { return nil }
             var period = parts[1].trimmedForConfiguration.lowercased()
             var unit = 1.0
             if let last = period.last, last.isLetter {

@@ -50,11 +50,15 @@ extension Float: ConfigurationScalar {
     }
 }
 
+/// The largest magnitude an integer setting may have (2^40): beyond it a value is refused, so no
+/// sum or product the hub makes of settings (turns × 2, seconds × 1000) can overflow and trap.
+let largestConfigurationInteger: UInt64 = 1 << 40
+
 extension ConfigurationScalar where Self: FixedWidthInteger {
-    static var expectation: String { "an integer" }
+    static var expectation: String { "an integer (magnitude at most 2^40)" }
 
     init?(configurationText text: String) {
-        guard let value = Self(text.trimmedForConfiguration, radix: 10) else { return nil }
+        guard let value = Self(text.trimmedForConfiguration, radix: 10), UInt64(value.magnitude) <= largestConfigurationInteger else { return nil }
         self = value
     }
 }
