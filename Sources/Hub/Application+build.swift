@@ -41,7 +41,7 @@ func buildApplication(
         router: router,
         server: .hub(
             settings: .init(
-                maxFrameSize: configuration.onebot.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30)),
+                maxFrameSize: configuration.onebot.maxFrameBytes, pingPeriod: .seconds(30),
                 closeTimeout: .seconds(10), idleTimeout: .seconds(75))
         ) { request in
             let path = request.path ?? "/"

@@ -21,7 +21,8 @@ struct HubHTTPChannel: HTTPChannelHandler {
     /// Limits of the WebSocket side.
     struct WebSocketSettings: Sendable {
         var maxFrameSize: Int
-        var autoPing: AutoPingSetup
+        /// How often a WebSocket peer is pinged (a missing pong by the next ping closes it).
+        var pingPeriod: Duration
         var closeTimeout: Duration
         /// Idle timeout of plain HTTP connections.
         var idleTimeout: Duration?
@@ -75,6 +76,7 @@ struct HubHTTPChannel: HTTPChannelHandler {
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
                         guard let (handler, request) = accepted.value else { throw ChannelError.inappropriateOperationForState }
+                        try channel.pipeline.syncOperations.addHandler(WebSocketKeepalive(period: .init(settings.pingPeriod)))
                         let asyncChannel = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
                             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                         return .webSocket(asyncChannel, handler, request)
@@ -119,7 +121,7 @@ struct HubHTTPChannel: HTTPChannelHandler {
                 _ = try await WebSocketHandler.handle(
                     type: .server,
                     configuration: .init(
-                        extensions: [], autoPing: settings.autoPing, closeTimeout: settings.closeTimeout, validateUTF8: true,
+                        extensions: [], autoPing: .disabled, closeTimeout: settings.closeTimeout, validateUTF8: true,
                         maxFrameSize: settings.maxFrameSize),
                     asyncChannel: channel,
                     context: HubWebSocketContext(logger: logger, request: request, abort: { channel.channel.close(promise: nil) }),
