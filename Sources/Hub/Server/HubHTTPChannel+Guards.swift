@@ -5,14 +5,20 @@ import NIOHTTP1
 
 extension HubHTTPChannel {
     /// Adds the handlers that answer what never reaches the router, where HTTP/1 parts travel:
-    /// ``ParserErrorResponder`` after NIO's upgrade handler, ahead of the handlers the first
-    /// request adds.
-    static func addGuards(to pipeline: ChannelPipeline.SynchronousOperations, headerLimit: Int, logger: Logger) throws {
-        try pipeline.addHandler(ParserErrorResponder(headerLimit: headerLimit, logger: logger))
+    /// ``ParserErrorResponder`` and ``RequestReadTimeout`` after NIO's upgrade handler, ahead of
+    /// the handlers the first request adds.
+    static func addGuards(
+        to pipeline: ChannelPipeline.SynchronousOperations, headerLimit: Int, settings: Settings, logger: Logger
+    ) throws {
+        try pipeline.addHandlers(
+            ParserErrorResponder(headerLimit: headerLimit, logger: logger),
+            RequestReadTimeout(timeout: TimeAmount(settings.requestTimeout), idleTimeout: settings.idleTimeout.map(TimeAmount.init), logger: logger)
+        )
     }
 
     /// Takes the guards out when the connection becomes a WebSocket: what follows is frames.
     static func removeGuards(from pipeline: ChannelPipeline.SynchronousOperations) throws {
         pipeline.removeHandler(context: try pipeline.context(handlerType: ParserErrorResponder.self), promise: nil)
+        pipeline.removeHandler(context: try pipeline.context(handlerType: RequestReadTimeout.self), promise: nil)
     }
 }

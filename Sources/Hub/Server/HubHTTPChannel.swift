@@ -18,15 +18,18 @@ import NIOWebSocket
 /// Requests without an upgrade go to the normal Hummingbird router.
 ///
 /// Below the router the channel answers what never reaches it, with the same JSON error and a
-/// closed connection: a request NIO cannot parse (``ParserErrorResponder``).
+/// closed connection: a request NIO cannot parse (``ParserErrorResponder``), one that does not
+/// arrive in time (``RequestReadTimeout``).
 struct HubHTTPChannel: HTTPChannelHandler {
-    /// Limits of the WebSocket side.
-    struct WebSocketSettings: Sendable {
+    /// Limits of the connections.
+    struct Settings: Sendable {
         var maxFrameSize: Int
         var autoPing: AutoPingSetup
         var closeTimeout: Duration
-        /// Idle timeout of plain HTTP connections.
+        /// Idle timeout of plain HTTP connections between requests.
         var idleTimeout: Duration?
+        /// How long a request may take to arrive: its head, and each read of its body.
+        var requestTimeout: Duration
     }
 
     enum Negotiated: Sendable {
@@ -42,7 +45,7 @@ struct HubHTTPChannel: HTTPChannelHandler {
     let responder: Responder
     /// The verdict for an upgrade request; nil when no WebSocket lives at its path.
     let decide: @Sendable (HTTPRequest) -> WebSocketUpgradeDecision?
-    let settings: WebSocketSettings
+    let settings: Settings
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let decide = self.decide
@@ -99,7 +102,8 @@ struct HubHTTPChannel: HTTPChannelHandler {
             configuration.enableResponseHeaderValidation = false
             let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
             try Self.addGuards(
-                to: channel.pipeline.syncOperations, headerLimit: configuration.decoderConfiguration.maxHeaderListSize, logger: logger)
+                to: channel.pipeline.syncOperations, headerLimit: configuration.decoderConfiguration.maxHeaderListSize, settings: settings,
+                logger: logger)
             return Value(negotiated: negotiated, channel: channel)
         }
     }
@@ -141,7 +145,7 @@ struct HubHTTPChannel: HTTPChannelHandler {
 extension HTTPServerBuilder {
     /// HTTP/1.1 whose WebSocket upgrades `decide` settles request by request.
     static func hub(
-        settings: HubHTTPChannel.WebSocketSettings, decide: @escaping @Sendable (HTTPRequest) -> WebSocketUpgradeDecision?
+        settings: HubHTTPChannel.Settings, decide: @escaping @Sendable (HTTPRequest) -> WebSocketUpgradeDecision?
     ) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
             HubHTTPChannel(responder: responder, decide: decide, settings: settings)
