@@ -11,7 +11,7 @@ import NIOWebSocket
 @_spi(WSInternal) import WSCore
 
 /// HTTP/1.1 with WebSocket upgrades, where every upgrade is decided per request by `decide` and a
-/// refused upgrade gets a real answer (400, 401, 403 or 404 with a JSON body).
+/// refused upgrade gets a real answer (400, 401, 403, 404 or 426 with a JSON body).
 ///
 /// hummingbird-websocket answers any refused upgrade with a bare 400, which hides the difference
 /// between a missing and a wrong token that OneBot implementations log; this channel keeps it.
@@ -19,7 +19,8 @@ import NIOWebSocket
 ///
 /// Below the router the channel answers what never reaches it, with the same JSON error and a
 /// closed connection: a request NIO cannot parse (``ParserErrorResponder``), one that does not
-/// arrive in time (``RequestReadTimeout``).
+/// arrive in time (``RequestReadTimeout``), a WebSocket handshake with a wrong version or key
+/// (``CheckedWebSocketUpgrader``).
 struct HubHTTPChannel: HTTPChannelHandler {
     /// Limits of the connections.
     struct Settings: Sendable {
@@ -54,7 +55,7 @@ struct HubHTTPChannel: HTTPChannelHandler {
             // Everything below runs on the channel's event loop, one request at a time.
             let refusal = NIOLoopBoundBox<ClosingErrorResponse?>(nil, eventLoop: channel.eventLoop)
             let accepted = NIOLoopBoundBox<(WebSocketDataHandler<HubWebSocketContext>, HTTPRequest)?>(nil, eventLoop: channel.eventLoop)
-            let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
+            let webSocket = NIOTypedWebSocketServerUpgrader<Negotiated>(
                 maxFrameSize: settings.maxFrameSize,
                 shouldUpgrade: { channel, head in
                     guard let request = try? HTTPRequest(head, secure: false, splitCookie: false) else {
@@ -82,6 +83,7 @@ struct HubHTTPChannel: HTTPChannelHandler {
                     }
                 }
             )
+            let upgrader = CheckedWebSocketUpgrader(base: webSocket) { refusal.value = $0 }
             let upgrade = NIOTypedHTTPServerUpgradeConfiguration<Negotiated>(
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
