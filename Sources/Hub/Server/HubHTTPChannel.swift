@@ -20,7 +20,8 @@ import NIOWebSocket
 /// Below the router the channel answers what never reaches it, with the same JSON error and a
 /// closed connection: a request NIO cannot parse (``ParserErrorResponder``), one that does not
 /// arrive in time (``RequestReadTimeout``), a WebSocket handshake with a wrong version or key
-/// (``CheckedWebSocketUpgrader``).
+/// (``CheckedWebSocketUpgrader``). A request offering an upgrade to anything but WebSocket is
+/// served as a plain one (``ForeignUpgradeFilter``).
 struct HubHTTPChannel: HTTPChannelHandler {
     /// Limits of the connections.
     struct Settings: Sendable {
