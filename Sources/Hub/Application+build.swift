@@ -42,7 +42,7 @@ func buildApplication(
         server: .hub(
             settings: .init(
                 maxFrameSize: configuration.onebot.maxFrameBytes, pingPeriod: .seconds(30),
-                closeTimeout: .seconds(10), idleTimeout: .seconds(75))
+                closeTimeout: .seconds(10), idleTimeout: .seconds(75), requestTimeout: .seconds(configuration.server.requestTimeout))
         ) { request in
             let path = request.path ?? "/"
             switch oneBot.webSocketHandshake(path: path, headers: request.headerFields) {

@@ -67,6 +67,7 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
         #expect(configuration.server.host == "127.0.0.1")
         #expect(configuration.server.port == 8080)
         #expect(configuration.server.maxBodyBytes == 1_048_576)
+        #expect(configuration.server.requestTimeout == 5)
         #expect(configuration.storage.sqlitePath == "./data/hub.sqlite")
         #expect(configuration.redis.url == nil)
         #expect(configuration.admin.apiKey == nil)
@@ -214,6 +215,7 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
             "HUB_CHAT_RATE_LIMIT_PER_USER": "10/1m",
             "HUB_CHAT_SESSION_SCOPE": "per_group",
             "HUB_ONEBOT_REPLY_WAIT": "12.5",
+            "HUB_SERVER_REQUEST_TIMEOUT": "1.5",
             "HUB_LLM_DEFAULT_MODEL": "m",
         ]
         let configuration = try HubConfiguration.parse(yaml: "chat: { persona: hi }\n", environment: environment)
@@ -231,6 +233,7 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
         #expect(configuration.chat.rateLimit.perUser == .init(count: 10, seconds: 60))
         #expect(configuration.chat.sessionScope == .perGroup)
         #expect(configuration.onebot.replyWait == 12.5)
+        #expect(configuration.server.requestTimeout == 1.5)
         #expect(configuration.llm.defaultModel == "m")
     }
 
@@ -427,6 +430,9 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
         ("server: { port: 70000 }", "server.port"),
         ("server: { port: -1 }", "server.port"),
         ("server: { max_body_bytes: 0 }", "server.max_body_bytes"),
+        ("server: { request_timeout: 0 }", "server.request_timeout"),
+        ("server: { request_timeout: -1 }", "server.request_timeout"),
+        ("server: { request_timeout: 1e300 }", "server.request_timeout"),
         ("onebot: { action_timeout: 0 }", "onebot.action_timeout"),
         ("chat: { dedupe_capacity: -5 }", "chat.dedupe_capacity"),
         // Numbers that once reached Int64(seconds * 1000) unchecked and trapped at start-up.
@@ -461,6 +467,7 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
     /// Infinite or absurd periods are refused as values of the wrong form, naming the key.
     @Test(arguments: [
         ("onebot: { action_timeout: .inf }", "onebot.action_timeout"),
+        ("server: { request_timeout: .inf }", "server.request_timeout"),
         ("chat: { rate_limit: { per_user: \"1/1e300s\" } }", "chat.rate_limit.per_user"),
     ])
     func rejectsUnboundedNumbers(yaml: String, path: String) {
@@ -584,6 +591,7 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
         #expect(rendered.contains("'****'"))
         #expect(rendered.contains("redis://:****@cache:6379/0"))
         #expect(rendered.contains("port: 8080"))
+        #expect(rendered.contains("request_timeout: 5\n"))
         #expect(rendered.contains("timeout: 25\n"))
         #expect(rendered.contains("per_user: 30/60s"))
     }

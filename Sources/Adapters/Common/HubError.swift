@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import Engine
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -23,6 +24,12 @@ public struct HubError: HTTPResponseError, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(status.code) \(message)" }
+
+    /// The body every error of the hub carries, `{"error":{"message": message}}`: the routes'
+    /// errors, a refused WebSocket upgrade and the answers the server writes below the router.
+    public static func body(_ message: String) -> JSONValue {
+        .object(["error": .object(["message": .string(message)])])
+    }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = Response.jsonError(status, message)

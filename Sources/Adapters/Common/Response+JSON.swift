@@ -15,6 +15,6 @@ extension Response {
 
     /// `{"error":{"message": message}}` with `status`: how the doors and the operations routes refuse.
     public static func jsonError(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        json(status, .object(["error": .object(["message": .string(message)])]))
+        json(status, HubError.body(message))
     }
 }
