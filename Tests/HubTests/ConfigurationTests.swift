@@ -216,6 +216,7 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
             "HUB_CHAT_SESSION_SCOPE": "per_group",
             "HUB_ONEBOT_REPLY_WAIT": "12.5",
             "HUB_SERVER_REQUEST_TIMEOUT": "1.5",
+            "HUB_ENGINE_REPLAY_WINDOW": "120",
             "HUB_LLM_DEFAULT_MODEL": "m",
         ]
         let configuration = try HubConfiguration.parse(yaml: "chat: { persona: hi }\n", environment: environment)
@@ -234,6 +235,7 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
         #expect(configuration.chat.sessionScope == .perGroup)
         #expect(configuration.onebot.replyWait == 12.5)
         #expect(configuration.server.requestTimeout == 1.5)
+        #expect(configuration.engine.replayWindow == 120)
         #expect(configuration.llm.defaultModel == "m")
     }
 
@@ -357,6 +359,9 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
         #expect(configurationError("chat: { group_trigger: [at, wave] }\n")?.path == "chat.group_trigger[1]")
         #expect(configurationError("chat: { session_scope: per_channel }\n")?.description.contains("one of per_user, per_group") == true)
         #expect(configurationError("- a\n- b\n")?.description.hasPrefix("(top level): expected a mapping, found a list") == true)
+        #expect(configurationError("engine: { replay_window: -1 }\n")?.path == "engine.replay_window")
+        #expect(configurationError("engine: { replay_window: 1e300 }\n")?.path == "engine.replay_window")
+        #expect(configurationError("engine: { replay_windows: 5 }\n")?.path == "engine.replay_windows")
     }
 
     @Test func missingRequiredKeyInAListElement() {
