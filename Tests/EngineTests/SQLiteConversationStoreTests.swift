@@ -131,6 +131,26 @@ import Testing
         #expect(columns == ["qq", "3847291056", "736251904", nil])
     }
 
+    /// Answered and expired events older than the retention are deleted now and then; open ones
+    /// stay whatever their age (the next start expires or answers them).
+    @Test func theInboxIsPrunedOfOldAnsweredEvents() async throws {
+        let database = try makeTemporaryDatabase()
+        defer { removeTemporaryDatabase(database) }
+        var store = SQLiteConversationStore(database: database)
+        store.inboxRetention = 60
+        let inbox = store.inbox
+        let old = Date().addingTimeInterval(-3600)
+        try await inbox.markAnswered("qq:1:old-answered", receivedAt: old, outcome: .sent)
+        let open = ConversationEvent(
+            id: "qq:1:old-open", platform: .qq, botID: "1", scope: .private(user: "2"), sender: Sender(id: "2"), content: [.text("x")],
+            receivedAt: old)
+        #expect(try await inbox.receive(open))
+        for index in 0..<1100 { try await inbox.markAnswered("qq:1:new-\(index)", receivedAt: Date(), outcome: .sent) }
+        #expect(try await inbox.state(of: "qq:1:old-answered") == nil)
+        #expect(try await inbox.state(of: "qq:1:old-open") == .received)
+        #expect(try await inbox.counts()[.answered] == 1100)
+    }
+
     @Test func recordInboundOnlyOnce() async throws {
         let database = try makeTemporaryDatabase()
         defer { removeTemporaryDatabase(database) }

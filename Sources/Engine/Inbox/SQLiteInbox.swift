@@ -10,10 +10,15 @@ import GRDB
 public struct SQLiteInbox: Inbox {
     private let database: HubDatabase
     private let writer: WriteBatcher
+    private let prune: InsertCounter
+    /// Answered and expired events are deleted once older than this (every 1,024th answer looks).
+    let retention: TimeInterval
 
-    init(database: HubDatabase, writer: WriteBatcher) {
+    init(database: HubDatabase, writer: WriteBatcher, prune: InsertCounter, retention: TimeInterval) {
         self.database = database
         self.writer = writer
+        self.prune = prune
+        self.retention = retention
     }
 
     public func receive(_ event: ConversationEvent) async throws -> Bool {
@@ -36,7 +41,11 @@ public struct SQLiteInbox: Inbox {
 
     public func markAnswered(_ key: String, receivedAt: Date, outcome: InboxOutcome) async throws {
         let receivedAt = receivedAt.timeIntervalSince1970
+        let cutoff = prune.next() % 1024 == 0 ? Date().timeIntervalSince1970 - retention : nil
         try await writer.write { db in
+            if let cutoff {
+                try db.execute(sql: "DELETE FROM inbox WHERE received_at < ? AND state IN ('answered', 'expired')", arguments: [cutoff])
+            }
             try db.cachedStatement(
                 sql: """
                     INSERT INTO inbox (event_key, received_at, state, outcome) VALUES (?, ?, 'answered', ?)

@@ -16,8 +16,9 @@ public struct SQLiteConversationStore: ConversationStore {
         self.writer = WriteBatcher(pool: database.pool)
     }
 
-    /// The durable inbox in the same file, sharing this store's group commit.
-    public var inbox: SQLiteInbox { SQLiteInbox(database: database, writer: writer) }
+    /// The durable inbox in the same file, sharing this store's group commit (and, with
+    /// ``recordInbound(_:at:)``, the pruning of answered events older than ``inboxRetention``).
+    public var inbox: SQLiteInbox { SQLiteInbox(database: database, writer: writer, prune: inboxInserts, retention: inboxRetention) }
 
     public func snapshot(_ key: SessionKey, limit: Int) async throws -> SessionSnapshot {
         let id = key.description
@@ -124,7 +125,7 @@ public struct SQLiteConversationStore: ConversationStore {
 
 
 /// Counts inbox inserts to prune old keys now and then.
-private final class InsertCounter: Sendable {
+final class InsertCounter: Sendable {
     private let count = Atomic<Int>(0)
     func next() -> Int { count.wrappingAdd(1, ordering: .relaxed).newValue }
 }
