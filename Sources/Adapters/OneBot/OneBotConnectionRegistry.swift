@@ -30,9 +30,11 @@ public final class OneBotConnectionRegistry: Sendable {
         generations.wrappingAdd(1, ordering: .relaxed).newValue
     }
 
-    /// Adds `connection`; returns the connections it replaces.
-    func register(_ connection: OneBotConnection) -> [OneBotConnection] {
+    /// Adds `connection`; returns the connections it replaces. `report` gets the number of bots
+    /// connected after the change, under the lock (so reports cannot arrive out of order).
+    func register(_ connection: OneBotConnection, report: (Int) -> Void = { _ in }) -> [OneBotConnection] {
         let (replaced, woken) = state.withLock { state -> ([OneBotConnection], [Waiter]) in
+            defer { report(state.connections.count) }
             var roles = state.connections[connection.selfID, default: [:]]
             var replaced = [OneBotConnection]()
             for (role, existing) in roles where role == connection.role || role == .universal || connection.role == .universal {
@@ -51,9 +53,11 @@ public final class OneBotConnectionRegistry: Sendable {
         return replaced
     }
 
-    /// Removes `connection` if it is still the registered one for its key.
-    func unregister(_ connection: OneBotConnection) {
+    /// Removes `connection` if it is still the registered one for its key; `report` as in
+    /// ``register(_:report:)``.
+    func unregister(_ connection: OneBotConnection, report: (Int) -> Void = { _ in }) {
         state.withLock { state in
+            defer { report(state.connections.count) }
             guard state.connections[connection.selfID]?[connection.role]?.generation == connection.generation else { return }
             state.connections[connection.selfID]?[connection.role] = nil
             if state.connections[connection.selfID]?.isEmpty == true { state.connections[connection.selfID] = nil }
@@ -103,6 +107,7 @@ public final class OneBotConnectionRegistry: Sendable {
         } onCancel: {
             let waiter = state.withLock { state -> Waiter? in
                 guard let index = state.waiters[selfID]?.firstIndex(where: { $0.id == id }) else { return nil }
+                defer { if state.waiters[selfID]?.isEmpty == true { state.waiters[selfID] = nil } }
                 return state.waiters[selfID]?.remove(at: index)
             }
             waiter?.continuation.resume(returning: nil)

@@ -51,16 +51,15 @@ extension OneBotDoor {
         logger[metadataKey: "hub.bot"] = "\(accepted.selfID)"
         logger[metadataKey: "hub.role"] = "\(accepted.role.rawValue)"
         logger[metadataKey: "hub.connection"] = "\(connection.generation)"
-        for replaced in registry.register(connection) {
+        let metrics = self.metrics
+        for replaced in registry.register(connection, report: { metrics.connectedBots(door: "qq", count: $0) }) {
             logger.info("connection replaced by a newer one", metadata: ["hub.replaced": "\(replaced.generation)"])
             replaced.requestClose(code: 1000, reason: "replaced by a new connection")
         }
-        metrics.connectedBots(door: "qq", count: registry.connectedBots.count)
         logger.info("bot connected")
         defer {
-            registry.unregister(connection)
+            registry.unregister(connection, report: { metrics.connectedBots(door: "qq", count: $0) })
             connection.markClosed()
-            metrics.connectedBots(door: "qq", count: registry.connectedBots.count)
             logger.info("bot disconnected")
         }
         let connectionLogger = logger

@@ -123,6 +123,7 @@ public final class OneBotDoor: Sendable {
             let wasOnline = statuses.withLock { statuses -> Bool? in
                 let previous = statuses[selfID]?.online
                 statuses[selfID] = BotStatus(online: online, lastHeartbeat: Date(), stale: false)
+                Self.trim(&statuses)
                 return previous
             }
             if online == false, wasOnline != false {
@@ -136,7 +137,20 @@ public final class OneBotDoor: Sendable {
     }
 
     func markStale(_ selfID: Int64) {
-        statuses.withLock { $0[selfID, default: BotStatus(online: nil, lastHeartbeat: nil, stale: true)].stale = true }
+        statuses.withLock { statuses in
+            statuses[selfID, default: BotStatus(online: nil, lastHeartbeat: nil, stale: true)].stale = true
+            Self.trim(&statuses)
+        }
+    }
+
+    /// Bots remembered at most; past it the stale ones heard from longest ago are forgotten, so
+    /// connections with ever new `X-Self-ID`s cannot grow the table without end.
+    static let maxRememberedBots = 4096
+
+    static func trim(_ statuses: inout [Int64: BotStatus]) {
+        guard statuses.count > maxRememberedBots else { return }
+        let forgettable = statuses.filter(\.value.stale).sorted { ($0.value.lastHeartbeat ?? .distantPast) < ($1.value.lastHeartbeat ?? .distantPast) }
+        for (selfID, _) in forgettable.prefix(statuses.count - maxRememberedBots) { statuses[selfID] = nil }
     }
 
     // MARK: Actions

@@ -19,10 +19,19 @@ extension WebChatDoor {
         {
             return .failure(refusal)
         }
-        guard connections.load(ordering: .relaxed) < settings.maxConnections else {
+        guard connections.withLock({ $0 }) < settings.maxConnections else {
             return .failure(.init(status: .serviceUnavailable, message: "too many chat connections; try again later"))
         }
         return .success(clientID)
+    }
+
+    /// Counts a connection opening (+1) or closing (-1) and reports the count; under the lock, so
+    /// two connections changing it at once cannot leave the gauge at a stale value.
+    func countConnection(_ change: Int) {
+        connections.withLock { count in
+            count += change
+            metrics.connectedClients(door: "web", count: count)
+        }
     }
 
     /// Largest inbound WebSocket message: a message of `maxMessageBytes` with every character
@@ -38,11 +47,11 @@ extension WebChatDoor {
         logger[metadataKey: "hub.client"] = "\(clientID)"
         let queue = BoundedQueue<WebChatOutbound>(capacity: settings.outboundQueue)
         let sink = WebChatReplySink(queue: queue)
-        metrics.connectedClients(door: "web", count: connections.wrappingAdd(1, ordering: .relaxed).newValue)
+        countConnection(+1)
         logger.debug("web client connected")
         defer {
             queue.close()
-            metrics.connectedClients(door: "web", count: connections.wrappingSubtract(1, ordering: .relaxed).newValue)
+            countConnection(-1)
             logger.debug("web client disconnected")
         }
         do {

@@ -27,7 +27,7 @@ public final class WebChatDoor: Sendable {
     let metrics: HubMetrics
     let logger: Logger
     /// Chat WebSocket connections open now.
-    let connections = Atomic<Int>(0)
+    let connections = Mutex(0)
     private let sequence = Atomic<UInt64>(0)
     private let instance = UInt64.random(in: 0..<(1 << 32))
 

@@ -7,10 +7,12 @@ import Foundation
 /// Implementations: ``SQLiteInbox`` (the `inbox` table of the hub's SQLite file, written through the
 /// conversation store's group commit, so the answer and the history land in one transaction).
 public protocol Inbox: Sendable {
-    /// Stores `event` as ``InboxState/received``; false when its key was stored before.
-    func receive(_ event: ConversationEvent) async throws -> Bool
-    /// Moves a `received` event to ``InboxState/answering``; later states are left alone.
-    func markAnswering(_ key: String) async throws
+    /// Stores `event` as ``InboxState/received`` (a key stored before is left as it is); returns
+    /// once it is committed.
+    func receive(_ event: ConversationEvent) async throws
+    /// Moves a `received` event to ``InboxState/answering`` (later states are left alone) with the
+    /// next write; nobody waits for it, since a restart treats both states alike.
+    func markAnswering(_ key: String)
     /// Moves an event to ``InboxState/answered`` (inserting the key when it was never stored).
     func markAnswered(_ key: String, receivedAt: Date, outcome: InboxOutcome) async throws
     /// Events still open (received, answering, replying) received at or after `date`, in the order

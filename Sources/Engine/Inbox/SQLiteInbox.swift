@@ -10,49 +10,35 @@ import GRDB
 public struct SQLiteInbox: Inbox {
     private let database: HubDatabase
     private let writer: WriteBatcher
+    private let journal: InboxJournal
     private let prune: InsertCounter
     /// Answered and expired events are deleted once older than this (every 1,024th answer looks).
     let retention: TimeInterval
 
-    init(database: HubDatabase, writer: WriteBatcher, prune: InsertCounter, retention: TimeInterval) {
+    init(database: HubDatabase, writer: WriteBatcher, journal: InboxJournal, prune: InsertCounter, retention: TimeInterval) {
         self.database = database
         self.writer = writer
+        self.journal = journal
         self.prune = prune
         self.retention = retention
     }
 
-    public func receive(_ event: ConversationEvent) async throws -> Bool {
-        let payload = String(decoding: try JSONEncoder().encode(event), as: UTF8.self)
-        let key = event.id
-        let receivedAt = event.receivedAt.timeIntervalSince1970
-        return try await writer.write { db in
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO inbox (event_key, received_at, state, payload) VALUES (?, ?, 'received', ?)")
-                .execute(arguments: [key, receivedAt, payload])
-            return db.changesCount > 0
-        }
+    /// Stores the event (a key seen before is left as it is). The insert is batched with the other
+    /// inbox writes of the moment; whether the key was new is not reported.
+    public func receive(_ event: ConversationEvent) async throws {
+        var payload = [UInt8]()
+        event.journal.write(into: &payload)
+        try await journal.commit(
+            .receive(key: event.id, receivedAt: event.receivedAt.timeIntervalSince1970, payload: String(decoding: payload, as: UTF8.self)))
     }
 
-    public func markAnswering(_ key: String) async throws {
-        try await writer.write { db in
-            try db.cachedStatement(sql: "UPDATE inbox SET state = 'answering' WHERE event_key = ? AND state = 'received'")
-                .execute(arguments: [key])
-        }
+    public func markAnswering(_ key: String) {
+        journal.enqueue(.answering(key: key))
     }
 
     public func markAnswered(_ key: String, receivedAt: Date, outcome: InboxOutcome) async throws {
-        let receivedAt = receivedAt.timeIntervalSince1970
-        let cutoff = prune.next() % 1024 == 0 ? Date().timeIntervalSince1970 - retention : nil
-        try await writer.write { db in
-            if let cutoff {
-                try db.execute(sql: "DELETE FROM inbox WHERE received_at < ? AND state IN ('answered', 'expired')", arguments: [cutoff])
-            }
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO inbox (event_key, received_at, state, outcome) VALUES (?, ?, 'answered', ?)
-                    ON CONFLICT(event_key) DO UPDATE SET state = 'answered', outcome = excluded.outcome, payload = NULL, reply = NULL
-                    """
-            ).execute(arguments: [key, receivedAt, outcome.rawValue])
-        }
+        if prune.next() % 1024 == 0 { journal.enqueue(.prune(before: Date().timeIntervalSince1970 - retention)) }
+        try await journal.commit(.answered(key: key, receivedAt: receivedAt.timeIntervalSince1970, outcome: outcome.rawValue))
     }
 
     public func open(since date: Date, after: InboxEntry?, limit: Int) async throws -> [InboxEntry] {
@@ -71,13 +57,12 @@ public struct SQLiteInbox: Inbox {
                     """,
                 arguments: [date.timeIntervalSince1970, afterTime, afterTime, afterPosition, max(0, limit)])
         }
-        let decoder = JSONDecoder()
         return rows.map { row in
             let payload: String? = row["payload"]
             var entry = InboxEntry(
                 key: row["event_key"], receivedAt: Date(timeIntervalSince1970: row["received_at"]),
                 state: InboxState(rawValue: row["state"]) ?? .received,
-                event: payload.flatMap { try? decoder.decode(ConversationEvent.self, from: Data($0.utf8)) }, reply: row["reply"])
+                event: payload.flatMap { try? JSONValue(parsing: $0) }.flatMap(ConversationEvent.init(journal:)), reply: row["reply"])
             entry.position = row["rowid"]
             return entry
         }

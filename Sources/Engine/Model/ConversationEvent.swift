@@ -13,7 +13,7 @@ import Foundation
 ///     sender: Sender(id: "1049382716", name: "Bob"), content: [.text("hello")],
 ///     platformMessageID: "-1834013271")
 /// ```
-public struct ConversationEvent: Sendable, Hashable, Codable {
+public struct ConversationEvent: Sendable, Hashable {
     /// A key unique to this message on its platform, the same however often it is delivered;
     /// the engine de-duplicates on it.
     public var id: String

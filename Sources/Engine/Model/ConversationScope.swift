@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 /// Where a message was written: a one-to-one chat, or a group chat.
-public enum ConversationScope: Sendable, Hashable, Codable {
+public enum ConversationScope: Sendable, Hashable {
     /// A private chat with `user`.
     case `private`(user: String)
     /// A group chat; `user` wrote the message.

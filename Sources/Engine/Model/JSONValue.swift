@@ -53,6 +53,15 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// A number, integer or not.
+    public var doubleValue: Double? {
+        switch self {
+        case .double(let value): return value
+        case .int(let value): return Double(value)
+        default: return nil
+        }
+    }
+
     /// A boolean from `true`/`false`, `1`/`0`, or the strings `true`/`false`/`yes`/`no`/`1`/`0`.
     public var boolValue: Bool? {
         switch self {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 /// Media that lives elsewhere (a URL) or travels with the message (bytes).
-public enum MediaReference: Sendable, Hashable, Codable {
+public enum MediaReference: Sendable, Hashable {
     /// A fetchable location (`https://…`, or a platform file name).
     case url(String)
     /// The bytes themselves, with a format such as `wav`, `mp3`, `png`.
@@ -9,7 +9,7 @@ public enum MediaReference: Sendable, Hashable, Codable {
 }
 
 /// One piece of a message's content, independent of the door it came through.
-public enum Segment: Sendable, Hashable, Codable {
+public enum Segment: Sendable, Hashable {
     /// Plain text.
     case text(String)
     /// A mention (@) of a user; `"all"` mentions everyone.

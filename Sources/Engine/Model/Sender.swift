@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 
 /// Who wrote a message, as far as the door knows.
-public struct Sender: Sendable, Hashable, Codable {
+public struct Sender: Sendable, Hashable {
     /// What the sender may do in a group.
-    public enum Role: String, Sendable, Hashable, Codable {
+    public enum Role: String, Sendable, Hashable {
         case owner, admin, member
     }
 

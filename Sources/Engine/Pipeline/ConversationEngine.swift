@@ -153,7 +153,7 @@ public final class ConversationEngine: Sendable {
     }
 
     private func submit(_ event: ConversationEvent, to sink: any AnswerSink, turnID: UInt64, journal: Bool) -> (
-        admission: Admission, stored: Task<Bool, any Error>?
+        admission: Admission, stored: Task<Void, any Error>?
     ) {
         let door = event.platform.rawValue
         guard deduplicator.firstSighting(event.id, bot: "\(event.platform.rawValue):\(event.botID)") else {
@@ -169,7 +169,7 @@ public final class ConversationEngine: Sendable {
         if case .ignore(let reason) = decision { return (.ignored(reason), nil) }
         let key = sessionKey(for: event)
         // Into the inbox before its turn can begin; a refused message is marked answered with its notice.
-        let stored: Task<Bool, any Error>? = journal ? Task { [inbox] in try await inbox.receive(event) } : nil
+        let stored: Task<Void, any Error>? = journal ? Task { [inbox] in try await inbox.receive(event) } : nil
         let turn = SessionScheduler.Turn(
             id: turnID,
             run: { [self] in await self.take(event, decision: decision, key: key, sink: sink, stored: stored) },
@@ -285,7 +285,7 @@ public final class ConversationEngine: Sendable {
 
     /// One turn of a session, on the lane: the network admission, then the command or the chat.
     func take(
-        _ event: ConversationEvent, decision: ChatDecision, key: SessionKey, sink: any AnswerSink, stored: Task<Bool, any Error>?,
+        _ event: ConversationEvent, decision: ChatDecision, key: SessionKey, sink: any AnswerSink, stored: Task<Void, any Error>?,
         replayed: Bool = false
     ) async {
         var logger = self.logger
@@ -297,7 +297,7 @@ public final class ConversationEngine: Sendable {
                 logger.error("event not stored in the inbox; answering it anyway", metadata: ["hub.event": "\(event.id)", "error": "\(error)"])
             }
         }
-        if stored != nil || replayed { Task { [inbox] in try? await inbox.markAnswering(event.id) } }
+        if stored != nil || replayed { inbox.markAnswering(event.id) }
         // A replayed event passed the network admission before the hub stopped.
         if replayed {
         } else if case .command(.reset) = decision {

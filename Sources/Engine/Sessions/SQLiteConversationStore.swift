@@ -8,17 +8,21 @@ public struct SQLiteConversationStore: ConversationStore {
     private let database: HubDatabase
     private let writer: WriteBatcher
     private let inboxInserts = InsertCounter()
+    private let journal: InboxJournal
     /// How long inbox keys are kept.
     public var inboxRetention: TimeInterval = 86_400
 
     public init(database: HubDatabase) {
         self.database = database
         self.writer = WriteBatcher(pool: database.pool)
+        self.journal = InboxJournal(writer: writer)
     }
 
     /// The durable inbox in the same file, sharing this store's group commit (and, with
     /// ``recordInbound(_:at:)``, the pruning of answered events older than ``inboxRetention``).
-    public var inbox: SQLiteInbox { SQLiteInbox(database: database, writer: writer, prune: inboxInserts, retention: inboxRetention) }
+    public var inbox: SQLiteInbox {
+        SQLiteInbox(database: database, writer: writer, journal: journal, prune: inboxInserts, retention: inboxRetention)
+    }
 
     public func snapshot(_ key: SessionKey, limit: Int) async throws -> SessionSnapshot {
         let id = key.description

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+import GRDB
+import Synchronization
+
+/// Gathers the inbox's writes so that many events share one statement batch: every event costs
+/// an array append and, when its caller waits, a continuation, rather than a write of its own
+/// (with its savepoint, its hop to the database queue and its wake-up).
+///
+/// The first write to arrive while none is in flight starts a flush; whatever arrives during a
+/// flush goes in the next. Writes that nobody waits for (an event's turn began) ride along with
+/// the next flush. The batch goes through the store's ``WriteBatcher``, so it may share its
+/// transaction with history writes too.
+final class InboxJournal: Sendable {
+    /// One write.
+    enum Operation: Sendable {
+        case receive(key: String, receivedAt: Double, payload: String)
+        case answering(key: String)
+        case answered(key: String, receivedAt: Double, outcome: String)
+        /// Deletes answered and expired events received before the time.
+        case prune(before: Double)
+    }
+
+    /// Too many writes are waiting (the database is stuck).
+    struct Overloaded: Error {}
+
+    private struct State {
+        var pending: [Operation] = []
+        var waiters: [CheckedContinuation<Void, any Error>] = []
+        var flushing = false
+    }
+
+    private let writer: WriteBatcher
+    private let state = Mutex(State())
+    private let maxPending: Int
+
+    init(writer: WriteBatcher, maxPending: Int = 65_536) {
+        self.writer = writer
+        self.maxPending = maxPending
+    }
+
+    /// Adds `operation` to the next batch and returns once that batch is committed.
+    func commit(_ operation: Operation) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let verdict: Bool? = state.withLock { state in
+                guard state.pending.count < maxPending else { return nil }
+                state.pending.append(operation)
+                state.waiters.append(continuation)
+                if state.flushing { return false }
+                state.flushing = true
+                return true
+            }
+            switch verdict {
+            case nil: continuation.resume(throwing: Overloaded())
+            case true?: Task { await self.flush() }
+            case false?: break
+            }
+        }
+    }
+
+    /// Adds `operation` to the next batch without waiting for it (dropped when too many wait).
+    func enqueue(_ operation: Operation) {
+        state.withLock { state in
+            if state.pending.count < maxPending { state.pending.append(operation) }
+        }
+    }
+
+    private func flush() async {
+        while true {
+            let (operations, waiters) = state.withLock { state -> ([Operation], [CheckedContinuation<Void, any Error>]) in
+                defer {
+                    state.pending.removeAll(keepingCapacity: true)
+                    state.waiters.removeAll(keepingCapacity: true)
+                }
+                if state.pending.isEmpty { state.flushing = false }
+                return (state.pending, state.waiters)
+            }
+            guard !operations.isEmpty else { return }
+            do {
+                try await writer.write { db in
+                    for operation in operations { try Self.execute(operation, in: db) }
+                }
+                for waiter in waiters { waiter.resume() }
+            } catch {
+                for waiter in waiters { waiter.resume(throwing: error) }
+            }
+        }
+    }
+
+    private static func execute(_ operation: Operation, in db: Database) throws {
+        switch operation {
+        case .receive(let key, let receivedAt, let payload):
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO inbox (event_key, received_at, state, payload) VALUES (?, ?, 'received', ?)")
+                .execute(arguments: [key, receivedAt, payload])
+        case .answering(let key):
+            try db.cachedStatement(sql: "UPDATE inbox SET state = 'answering' WHERE event_key = ? AND state = 'received'")
+                .execute(arguments: [key])
+        case .answered(let key, let receivedAt, let outcome):
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO inbox (event_key, received_at, state, outcome) VALUES (?, ?, 'answered', ?)
+                    ON CONFLICT(event_key) DO UPDATE SET state = 'answered', outcome = excluded.outcome, payload = NULL, reply = NULL
+                    """
+            ).execute(arguments: [key, receivedAt, outcome])
+        case .prune(let cutoff):
+            try db.execute(sql: "DELETE FROM inbox WHERE received_at < ? AND state IN ('answered', 'expired')", arguments: [cutoff])
+        }
+    }
+}
