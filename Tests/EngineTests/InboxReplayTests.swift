@@ -110,7 +110,7 @@ struct InboxReplayTests {
             try await hub.store.inbox.receive(EngineHarness.message("hello", id: "x"))
             let report = try await hub.engine.replayUnanswered { _ in nil }
             #expect(report.dropped == 1)
-            #expect(try await hub.store.inbox.state(of: "qq:bot:1001:x") == .answered)
+            try await eventually { try await hub.store.inbox.state(of: "qq:bot:1001:x") == .answered }
         }
     }
 

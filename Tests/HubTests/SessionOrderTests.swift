@@ -83,7 +83,7 @@ struct SessionOrderTests {
     }
 
     @Test func twoUsersTurnsStillRunAtTheSameTime() async throws {
-        let upstream = FakeUpstream(answerDelay: .milliseconds(100))
+        let upstream = FakeUpstream()
         let path = TestHub.databasePath()
         let users = [alice, bob]
         try await withBot(upstream: upstream, databasePath: path) { bot in
@@ -91,22 +91,26 @@ struct SessionOrderTests {
                 for (number, user) in users.enumerated() {
                     bot.send(
                         OneBotFrames.privateMessage(
-                            selfID: selfID, user: user, messageID: 600 + Int64(10 * number + turn), text: "user \(number) turn \(turn)"))
+                            selfID: selfID, user: user, messageID: 600 + Int64(10 * number + turn), text: "user \(number) turn \(turn) held"))
                 }
             }
+            // Both users' first turns reach the upstream, which holds them: the sessions overlap.
+            try await eventually("both first turns at the upstream", timeout: .seconds(10)) { upstream.requests.count == 2 }
+            #expect(Set(upstream.requests.map { $0.messages.last?.content ?? "" }) == ["user 0 turn 0 held", "user 1 turn 0 held"])
+            upstream.release()
             _ = try await bot.action(5, timeout: .seconds(10))
             let actions = bot.actions
             #expect(actions.count == 6)
             for (number, user) in users.enumerated() {
                 let replies = actions.filter { $0["params"]?["user_id"] == .int(user) }.map(\.messageText)
-                #expect(replies == (0..<3).map { "echo: user \(number) turn \($0)" })
+                #expect(replies == (0..<3).map { "echo: user \(number) turn \($0) held" })
             }
             // Each session runs one turn at a time, and the two sessions overlapped.
             #expect(upstream.peakConcurrency == 2)
         }
         for (number, user) in users.enumerated() {
             let history = try await storedHistory(databasePath: path, user: user)
-            #expect(history.map(\.content) == (0..<3).flatMap { ["user \(number) turn \($0)", "echo: user \(number) turn \($0)"] })
+            #expect(history.map(\.content) == (0..<3).flatMap { ["user \(number) turn \($0) held", "echo: user \(number) turn \($0) held"] })
         }
     }
 }

@@ -13,8 +13,10 @@ public protocol Inbox: Sendable {
     /// Moves a `received` event to ``InboxState/answering`` (later states are left alone) with the
     /// next write; nobody waits for it, since a restart treats both states alike.
     func markAnswering(_ key: String)
-    /// Moves an event to ``InboxState/answered`` (inserting the key when it was never stored).
-    func markAnswered(_ key: String, receivedAt: Date, outcome: InboxOutcome) async throws
+    /// Moves an event to ``InboxState/answered`` (inserting the key when it was never stored),
+    /// within a short time (``InboxJournal/lingering`` for the SQLite inbox), sharing the
+    /// transaction of the writes made meanwhile.
+    func markAnswered(_ key: String, receivedAt: Date, outcome: InboxOutcome)
     /// Events still open (received, answering, replying) received at or after `date`, in the order
     /// they were received, at most `limit`, after the entry `after` (nil to start).
     func open(since date: Date, after: InboxEntry?, limit: Int) async throws -> [InboxEntry]

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import GRDB
+import Logging
 import Synchronization
 
 /// Gathers the inbox's writes so that many events share one statement batch: every event costs
@@ -27,10 +28,16 @@ final class InboxJournal: Sendable {
         var pending: [Operation] = []
         var waiters: [CheckedContinuation<Void, any Error>] = []
         var flushing = false
+        /// A flush is due within ``lingering`` for writes nobody waits for.
+        var flushDue = false
     }
+
+    /// How long a write nobody waits for may wait for company before it is flushed on its own.
+    static let lingering = Duration.milliseconds(20)
 
     private let writer: WriteBatcher
     private let state = Mutex(State())
+    private let logger = Logger(label: "hub.inbox")
     private let maxPending: Int
 
     init(writer: WriteBatcher, maxPending: Int = 65_536) {
@@ -64,6 +71,30 @@ final class InboxJournal: Sendable {
         }
     }
 
+    /// Adds `operation` to the next batch and makes sure that batch is written within
+    /// ``lingering``: under load it joins the writes of events arriving meanwhile (one transaction
+    /// for all), when idle a flush of its own follows after the pause.
+    func commitSoon(_ operation: Operation) {
+        let schedule = state.withLock { state -> Bool in
+            guard state.pending.count < maxPending else { return false }
+            state.pending.append(operation)
+            guard !state.flushing, !state.flushDue else { return false }
+            state.flushDue = true
+            return true
+        }
+        guard schedule else { return }
+        Task {
+            try? await Task.sleep(for: Self.lingering)
+            let lead = self.state.withLock { state -> Bool in
+                state.flushDue = false
+                guard !state.flushing, !state.pending.isEmpty else { return false }
+                state.flushing = true
+                return true
+            }
+            if lead { await self.flush() }
+        }
+    }
+
     private func flush() async {
         while true {
             let (operations, waiters) = state.withLock { state -> ([Operation], [CheckedContinuation<Void, any Error>]) in
@@ -81,6 +112,7 @@ final class InboxJournal: Sendable {
                 }
                 for waiter in waiters { waiter.resume() }
             } catch {
+                logger.error("inbox writes failed", metadata: ["hub.count": "\(operations.count)", "error": "\(error)"])
                 for waiter in waiters { waiter.resume(throwing: error) }
             }
         }

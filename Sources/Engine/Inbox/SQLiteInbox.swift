@@ -36,9 +36,9 @@ public struct SQLiteInbox: Inbox {
         journal.enqueue(.answering(key: key))
     }
 
-    public func markAnswered(_ key: String, receivedAt: Date, outcome: InboxOutcome) async throws {
+    public func markAnswered(_ key: String, receivedAt: Date, outcome: InboxOutcome) {
         if prune.next() % 1024 == 0 { journal.enqueue(.prune(before: Date().timeIntervalSince1970 - retention)) }
-        try await journal.commit(.answered(key: key, receivedAt: receivedAt.timeIntervalSince1970, outcome: outcome.rawValue))
+        journal.commitSoon(.answered(key: key, receivedAt: receivedAt.timeIntervalSince1970, outcome: outcome.rawValue))
     }
 
     public func open(since date: Date, after: InboxEntry?, limit: Int) async throws -> [InboxEntry] {

@@ -48,7 +48,7 @@ extension ConversationEngine {
                 guard let event = entry.event, let door = sink(event) else {
                     report.dropped += 1
                     logger.warning("unanswered event cannot be replayed", metadata: ["hub.event": "\(entry.key)"])
-                    try? await inbox.markAnswered(entry.key, receivedAt: entry.receivedAt, outcome: .undelivered)
+                    inbox.markAnswered(entry.key, receivedAt: entry.receivedAt, outcome: .undelivered)
                     continue
                 }
                 if entry.state == .replying, let reply = entry.reply {
@@ -60,7 +60,7 @@ extension ConversationEngine {
                     let decision = settings.policy.decide(event, quotesBot: true)
                     if case .ignore = decision {
                         report.dropped += 1
-                        try? await inbox.markAnswered(entry.key, receivedAt: entry.receivedAt, outcome: .undelivered)
+                        inbox.markAnswered(entry.key, receivedAt: entry.receivedAt, outcome: .undelivered)
                         continue
                     }
                     report.answered += 1

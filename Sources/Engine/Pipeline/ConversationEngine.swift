@@ -541,10 +541,6 @@ public final class ConversationEngine: Sendable {
             outcome = .undelivered
         }
         guard event.platform != .api else { return }
-        do {
-            try await inbox.markAnswered(event.id, receivedAt: event.receivedAt, outcome: outcome)
-        } catch {
-            (logger ?? self.logger).error("answered event not recorded in the inbox", metadata: ["hub.event": "\(event.id)", "error": "\(error)"])
-        }
+        inbox.markAnswered(event.id, receivedAt: event.receivedAt, outcome: outcome)
     }
 }
