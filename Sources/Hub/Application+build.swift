@@ -73,7 +73,9 @@ func buildApplication(
         },
         logger: logger
     )
-    app.addServices(components.httpClientService, components.realtimeLane, components.noticeLane, components.usage, components.replay)
+    // Shut down in reverse order: the replay service last, so the records of the answers the lanes
+    // finish while they drain are written before the end.
+    app.addServices(components.replay, components.httpClientService, components.realtimeLane, components.noticeLane, components.usage)
     if let redis = components.redis { app.addServices(redis) }
     app.beforeServerStarts {
         try components.database.migrate()

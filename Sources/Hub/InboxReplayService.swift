@@ -18,7 +18,10 @@ struct InboxReplayService: Service {
     func run() async throws {
         // Cancelled (the hub stopping before it started): nothing to replay now.
         await withTaskCancellationHandler { await ready.wait() } onCancel: { ready.fire() }
-        guard !Task.isCancelled else { return }
+        guard !Task.isCancelled else {
+            await engine.flushInbox()
+            return
+        }
         do {
             let sinks: [Platform: any AnswerSink] = [.qq: oneBot.replySink, .web: HistoryOnlySink()]
             try await engine.replayUnanswered { sinks[$0.platform] }
@@ -28,5 +31,7 @@ struct InboxReplayService: Service {
             logger.error("inbox replay failed", metadata: ["error": "\(error)"])
         }
         try? await gracefulShutdown()
+        // The records of the last answers, held back to share a transaction, go in before the end.
+        await engine.flushInbox()
     }
 }

@@ -24,4 +24,6 @@ public protocol Inbox: Sendable {
     func expireOpen(before date: Date) async throws -> [String]
     /// Counts events per state.
     func counts() async throws -> [InboxState: Int]
+    /// Writes now whatever waits to be written (at shutdown).
+    func flush() async
 }

@@ -95,6 +95,21 @@ final class InboxJournal: Sendable {
         }
     }
 
+    /// Writes what is pending now (or waits for the flush under way to write it).
+    func flushNow() async {
+        let lead = state.withLock { state -> Bool in
+            guard !state.flushing, !state.pending.isEmpty else { return false }
+            state.flushing = true
+            return true
+        }
+        if lead {
+            await flush()
+        } else {
+            // A flush is under way: it takes what is pending before it stops.
+            while state.withLock({ $0.flushing }) { try? await Task.sleep(for: .milliseconds(1)) }
+        }
+    }
+
     private func flush() async {
         while true {
             let (operations, waiters) = state.withLock { state -> ([Operation], [CheckedContinuation<Void, any Error>]) in

@@ -32,6 +32,10 @@ public struct SQLiteInbox: Inbox {
             .receive(key: event.id, receivedAt: event.receivedAt.timeIntervalSince1970, payload: String(decoding: payload, as: UTF8.self)))
     }
 
+    public func flush() async {
+        await journal.flushNow()
+    }
+
     public func markAnswering(_ key: String) {
         journal.enqueue(.answering(key: key))
     }

@@ -82,6 +82,12 @@ extension ConversationEngine {
         return report
     }
 
+    /// Writes what the inbox holds back to share a transaction (the records of answered events):
+    /// call at shutdown, after the doors stopped, so a restart does not answer them again.
+    public func flushInbox() async {
+        await inbox.flush()
+    }
+
     /// Queues a replayed turn in its session, waiting (with backoff) while the session or the lane is full.
     private func enqueueReplay(_ event: ConversationEvent, sink: any AnswerSink, run: @escaping @Sendable () async -> Void) async {
         let key = sessionKey(for: event)

@@ -66,6 +66,19 @@ final class HubProcess: Sendable {
         process.waitUntilExit()
     }
 
+    /// Asks it to stop (SIGINT, a graceful shutdown) and waits until it is gone (SIGKILL after
+    /// `timeout`); returns whether it stopped by itself.
+    @discardableResult
+    func interrupt(timeout: Duration = .seconds(20)) async -> Bool {
+        guard process.isRunning else { return true }
+        Foundation.kill(process.processIdentifier, SIGINT)
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        guard process.isRunning else { return true }
+        kill()
+        return false
+    }
+
     /// A free TCP port on 127.0.0.1 (bound and released; the hub binds it next).
     static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
