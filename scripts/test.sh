@@ -30,3 +30,6 @@ fi
 export HUB_TEST_PYTHON="$PWD/.venv-test/bin/python"
 swift build --build-tests
 swift test --skip-build
+# The fuzz targets over their corpora plus a few seconds each, built with libFuzzer and ASan in
+# .build-fuzz (scripts/fuzz.sh; `make fuzz` runs them longer).
+scripts/fuzz.sh --quick
