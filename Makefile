@@ -1,7 +1,7 @@
 # Hub: `make run` serves on :8080 with the embedded defaults; `make test` runs the whole suite.
 SHELL := /bin/bash
 
-.PHONY: deps test-deps build run test bench clean
+.PHONY: deps test-deps build run test fuzz bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -19,6 +19,12 @@ run: build
 test: test-deps
 	scripts/test.sh
 
+# Each fuzz target FUZZ_SECONDS (0: no limit) from its corpus; FUZZ_TARGETS picks some (HubFuzz list).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
+
 bench: deps
 	Benchmarks/run.sh
 	Benchmarks/redis.sh
@@ -28,4 +34,4 @@ bench: deps
 	swift build -c release --product DecodeBench && taskset -c 0 .build/release/DecodeBench
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

@@ -145,6 +145,21 @@ let package = Package(
             path: "Benchmarks/ReferenceBot",
             swiftSettings: swiftSettings
         ),
+        // Fuzzing (Fuzz/README.md, scripts/fuzz.sh, make fuzz): one executable with a libFuzzer
+        // target per parser that reads outside bytes. A plain build makes it a corpus replayer; built
+        // with `-Xswiftc -sanitize=fuzzer,address -Xswiftc -DHUB_FUZZING` (in .build-fuzz) it runs libFuzzer.
+        .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .executableTarget(
+            name: "HubFuzz",
+            dependencies: [
+                "Adapters", "Engine", "CLibFuzzer",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Fuzz/HubFuzz",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "HubTestSupport",
             dependencies: [

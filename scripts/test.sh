@@ -35,3 +35,6 @@ swift build --build-tests
 serial='ConnectionMemoryTests|CrashReplayTests|RedisLatencyTests'
 swift test --skip-build --skip "$serial"
 swift test --skip-build --filter "$serial" --no-parallel
+# The fuzz targets over their corpora plus a few seconds each, built with libFuzzer and ASan in
+# .build-fuzz (scripts/fuzz.sh; `make fuzz` runs them longer).
+scripts/fuzz.sh --quick

@@ -4,14 +4,15 @@ import Engine
 import Foundation
 
 /// Token and signature checks shared by the doors (OneBot, web chat). Comparisons run in constant time.
-enum AccessCredentials {
-    enum Verdict: Equatable {
+/// Package-visible for the fuzz target.
+package enum AccessCredentials {
+    package enum Verdict: Equatable {
         case ok, missing, wrong
     }
 
     /// Checks an `Authorization` header (`Bearer`/`Token`, any case) or an `access_token` query
     /// parameter against `expected`. With no token expected, anything passes.
-    static func check(authorization: String?, query: String?, expected: String?) -> Verdict {
+    package static func check(authorization: String?, query: String?, expected: String?) -> Verdict {
         guard let expected, !expected.isEmpty else { return .ok }
         var presented: String?
         if let authorization {
@@ -34,7 +35,7 @@ enum AccessCredentials {
     }
 
     /// Verifies `X-Signature: sha1=<hex>` over the raw body with HMAC-SHA1(secret).
-    static func checkSignature(_ header: String?, body: some Collection<UInt8>, secret: String) -> Verdict {
+    package static func checkSignature(_ header: String?, body: some Collection<UInt8>, secret: String) -> Verdict {
         guard let header = header?.trimmingCharacters(in: " \t"), !header.isEmpty else { return .missing }
         guard header.lowercased().hasPrefix("sha1="), let presented = hexBytes(String(header.dropFirst(5))), presented.count == 20
         else { return .wrong }
@@ -45,7 +46,7 @@ enum AccessCredentials {
     }
 
     /// The `sha1=<hex>` signature of `body` (what an implementation sends).
-    static func signature(body: some Collection<UInt8>, secret: String) -> String {
+    package static func signature(body: some Collection<UInt8>, secret: String) -> String {
         var mac = HMAC<Insecure.SHA1>(key: SymmetricKey(data: Array(secret.utf8)))
         mac.update(data: Array(body))
         return "sha1=" + Hex.string(mac.finalize())

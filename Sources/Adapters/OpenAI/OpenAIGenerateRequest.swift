@@ -7,7 +7,7 @@ import Foundation
 /// ```json
 /// {"prompt": "Hello", "system": "Be brief.", "model": "deepseek-chat", "temperature": 0.7, "max_tokens": 200, "stream": false}
 /// ```
-struct OpenAIGenerateRequest: Decodable {
+package struct OpenAIGenerateRequest: Decodable {
     var prompt: String
     var system: String?
     var model: String?
@@ -20,11 +20,11 @@ struct OpenAIGenerateRequest: Decodable {
         case maxTokens = "max_tokens"
     }
 
-    static func decode(_ body: some Collection<UInt8>) throws -> Self {
+    package static func decode(_ body: some Collection<UInt8>) throws -> Self {
         try OpenAIError.decoding(Self.self, from: body)
     }
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container: KeyedDecodingContainer<CodingKeys>
         do {
             container = try decoder.container(keyedBy: CodingKeys.self)
@@ -46,7 +46,7 @@ struct OpenAIGenerateRequest: Decodable {
         stream = try container.field(.stream, Bool.self) ?? false
     }
 
-    func chatRequest(model: String) -> ChatRequest {
+    package func chatRequest(model: String) -> ChatRequest {
         var messages = [ChatMessage]()
         if let system { messages.append(ChatMessage(role: .system, content: system)) }
         messages.append(ChatMessage(role: .user, content: prompt))

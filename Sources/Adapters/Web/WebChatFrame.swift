@@ -103,8 +103,8 @@ public struct WebChatInbound: Sendable, Hashable {
     }
 
     /// A client frame or REST body as it arrives: every field optional and loosely typed, so that
-    /// each mistake gets its own refusal.
-    struct Wire: Decodable {
+    /// each mistake gets its own refusal. Package-visible for the fuzz target.
+    package struct Wire: Decodable {
         /// A JSON value of which only its kind matters here.
         enum Field: Decodable {
             case string(String), integer(Int64), boolean(Bool), null, other
@@ -136,13 +136,13 @@ public struct WebChatInbound: Sendable, Hashable {
         var clientID: Field?
         var stream: Field?
 
-        enum CodingKeys: String, CodingKey {
+        package enum CodingKeys: String, CodingKey {
             case type, id, text, message, stream
             case clientID = "client_id"
         }
 
         /// `bytes` decoded; a refusal when they are not a JSON object.
-        static func decode(_ bytes: some Collection<UInt8>) throws(Refusal) -> Wire {
+        package static func decode(_ bytes: some Collection<UInt8>) throws(Refusal) -> Wire {
             do {
                 return try JSONDecoder().decode(Wire.self, from: Data(bytes))
             } catch {
@@ -158,7 +158,7 @@ public struct WebChatInbound: Sendable, Hashable {
 
     /// Reads a decoded message: a WebSocket frame (`type` required, the text in `text`) or a REST
     /// body (no `type`, the text in `message`), with the same checks.
-    init(wire: Wire, textKey: Wire.CodingKeys, requiringType: Bool, maxBytes: Int, makeID: () -> String) throws(Refusal) {
+    package init(wire: Wire, textKey: Wire.CodingKeys, requiringType: Bool, maxBytes: Int, makeID: () -> String) throws(Refusal) {
         var id: String?
         switch wire.id {
         case nil, .null?: id = nil

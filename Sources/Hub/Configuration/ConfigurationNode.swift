@@ -73,11 +73,16 @@ extension ConfigurationNode {
     /// Plain scalars that YAML reads as null.
     private static let nullSpellings: Set<String> = ["", "~", "null", "Null", "NULL"]
 
+    /// The most values (scalars, mappings, lists) a document may hold once its aliases are expanded.
+    /// Far more than a configuration needs; without a bound, a few hundred bytes of nested aliases
+    /// (`b: [*a, *a, …]`, `c: [*b, *b, …]`, …) expand to billions of values and hang the loader.
+    static let maxValues = 50_000
+
     /// Parses YAML text into a tree, substituting `${VAR}` and `${VAR:-default}` in every scalar.
     ///
     /// - Returns: `nil` for an empty document (no text, only comments).
     /// - Throws: ``ConfigurationError`` with the line for a syntax error, or naming the key for a bad
-    ///   `${…}` reference.
+    ///   `${…}` reference; a syntax error for a document of more than ``maxValues`` values.
     static func parse(yaml: String, environment: [String: String]) throws -> ConfigurationNode? {
         let (protected, placeholders) = EnvironmentSubstitution.protect(yaml)
         let root: Node?
@@ -87,11 +92,19 @@ extension ConfigurationNode {
             throw ConfigurationError(yamlError: error)
         }
         guard let root else { return nil }
-        return try ConfigurationNode(root, path: ConfigurationPath(), placeholders: placeholders, environment: environment)
+        var budget = maxValues
+        return try ConfigurationNode(root, path: ConfigurationPath(), placeholders: placeholders, environment: environment, budget: &budget)
     }
 
-    private init(_ node: Node, path: ConfigurationPath, placeholders: EnvironmentSubstitution.Placeholders, environment: [String: String]) throws {
+    /// - Parameter budget: How many more values may be built; each node takes one.
+    private init(
+        _ node: Node, path: ConfigurationPath, placeholders: EnvironmentSubstitution.Placeholders, environment: [String: String], budget: inout Int
+    ) throws {
         let line = node.mark?.line
+        budget -= 1
+        guard budget >= 0 else {
+            throw ConfigurationError.syntax("more than \(Self.maxValues) values once aliases are expanded", line: line, column: node.mark?.column)
+        }
         switch node {
         case .scalar(let scalar):
             if scalar.style == .plain, Self.nullSpellings.contains(scalar.string) {
@@ -112,7 +125,8 @@ extension ConfigurationNode {
                     throw ConfigurationError.invalidValue(at: path.description, "mapping keys must be strings", line: key.mark?.line)
                 }
                 let name = placeholders.restore(keyScalar.string)
-                let child = try ConfigurationNode(value, path: path.appending(name), placeholders: placeholders, environment: environment)
+                let child = try ConfigurationNode(
+                    value, path: path.appending(name), placeholders: placeholders, environment: environment, budget: &budget)
                 entries.append(Entry(key: name, keyLine: key.mark?.line, node: child))
             }
             self.init(.mapping(entries), line: line)
@@ -120,7 +134,8 @@ extension ConfigurationNode {
             var elements: [ConfigurationNode] = []
             for (index, element) in sequence.enumerated() {
                 elements.append(
-                    try ConfigurationNode(element, path: path.appending(index: index), placeholders: placeholders, environment: environment)
+                    try ConfigurationNode(
+                        element, path: path.appending(index: index), placeholders: placeholders, environment: environment, budget: &budget)
                 )
             }
             self.init(.sequence(elements), line: line)

@@ -10,11 +10,12 @@ import NIOCore
 /// elements of an array arrive in order, depth first: a stack of open arrays is all the state.
 ///
 /// Not thread-safe: one reader belongs to one connection and is used on its event loop only.
-final class RESPReplyReader {
+/// Package-visible for the fuzz target.
+package final class RESPReplyReader {
     private let reader: UnsafeMutablePointer<redisReader>
     private let builder = ReplyBuilder()
 
-    init() {
+    package init() {
         guard let reader = redisReaderCreateWithFunctions(Self.functions) else {
             preconditionFailure("redisReaderCreateWithFunctions failed (out of memory)")
         }
@@ -28,7 +29,7 @@ final class RESPReplyReader {
     }
 
     /// Hands received bytes to the reader.
-    func feed(_ buffer: ByteBuffer) throws(RedisError) {
+    package func feed(_ buffer: ByteBuffer) throws(RedisError) {
         let status = buffer.withUnsafeReadableBytes { bytes -> Int32 in
             guard let base = bytes.baseAddress, bytes.count > 0 else { return REDIS_OK }
             return redisReaderFeed(reader, base.assumingMemoryBound(to: CChar.self), bytes.count)
@@ -37,7 +38,7 @@ final class RESPReplyReader {
     }
 
     /// The next complete reply, or nil when more bytes are needed.
-    func next() throws(RedisError) -> RESPValue? {
+    package func next() throws(RedisError) -> RESPValue? {
         var reply: UnsafeMutableRawPointer?
         guard redisReaderGetReply(reader, &reply) == REDIS_OK else {
             builder.reset()
