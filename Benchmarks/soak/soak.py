@@ -6,7 +6,7 @@ Plays every client of a running hub at once for --seconds and accounts for every
 - OneBot 11 bots on reverse WebSocket (Universal role): private and group (@-mention) messages,
   a heartbeat every 5 s, every action answered at once; --reconnects planned disconnects spread
   over the run (alternately a close handshake and a dropped TCP connection; every fifth one stays
-  away for twice onebot.reply_wait, so the hub's replies go to its outbox);
+  away for twice onebot.reply_wait plus 2 s, so the hub's replies go to its outbox);
 - OneBot HTTP POST events (X-Signature), for the WebSocket bots' ids (replied over their
   WebSocket, or after they come back) and for one bot without WebSocket whose replies come over
   its forward HTTP API, which this driver serves;
