@@ -1,7 +1,7 @@
 # Hub: `make run` serves on :8080 with the embedded defaults; `make test` runs the whole suite.
 SHELL := /bin/bash
 
-.PHONY: deps test-deps build run test fuzz bench clean
+.PHONY: deps test-deps build run test fuzz bench soak clean
 
 deps:
 	@scripts/install-deps.sh
@@ -32,6 +32,12 @@ bench: deps
 	Benchmarks/gateway.sh
 	Benchmarks/reference.sh
 	swift build -c release --product DecodeBench && taskset -c 0 .build/release/DecodeBench
+
+# 30 minutes of mixed load with reconnects, a Redis restart and a flaky upstream (SOAK_SECONDS=120 to try it).
+# Not part of `make test`; see Benchmarks/README.md.
+soak:
+	@scripts/install-deps.sh --soak
+	Benchmarks/soak/soak.sh
 
 clean:
 	rm -rf .build .build-fuzz

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the hub builds and runs with (and with --test, what the suite needs),
+# Installs the Debian packages the hub builds and runs with (and with --test, what the suite needs;
+# with --soak, what `make soak` needs),
 # skipping what is present.
 set -euo pipefail
 packages=(
@@ -11,6 +12,10 @@ packages=(
   libpocketsphinx-dev pocketsphinx-en-us   # speech recognition and its English model
   redis-server            # the tests' real Redis
 )
+# `install-deps.sh --soak`: also what `make soak` needs (its helpers live in a virtualenv).
+if [ "${1:-}" = "--soak" ]; then
+  packages+=(python3-venv curl)
+fi
 # `install-deps.sh --test`: also what only the suite needs.
 if [ "${1:-}" = "--test" ]; then
   packages+=(
