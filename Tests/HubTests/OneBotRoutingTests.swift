@@ -53,6 +53,31 @@ struct OneBotRoutingTests {
         }
     }
 
+    /// The bot takes the `send_msg` and leaves without acknowledging it: the reply is sent again
+    /// on its next connection (once), instead of being given up as undelivered.
+    @Test func aReplyTheBotLeftWithoutAcknowledgingIsSentAgainWhenItIsBack() async throws {
+        try await withHub { (port: Int) async throws in
+            let silent = FakeOneBot(selfID: selfID, respondToActions: false)
+            let first = Task { try await silent.connect(port: port) }
+            try await silent.waitUntilConnected()
+            silent.send(OneBotFrames.privateMessage(selfID: selfID, user: user, messageID: 31, text: "are you there"))
+            #expect(try await silent.action(0).messageText == "echo: are you there")
+            silent.disconnect()
+            _ = await first.result
+            let bot = FakeOneBot(selfID: selfID)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await bot.connect(port: port) }
+                #expect(try await bot.action(0, timeout: .seconds(10)).messageText == "echo: are you there")
+                // Once: the next action answers a marker sent now.
+                bot.send(OneBotFrames.privateMessage(selfID: selfID, user: user, messageID: 32, text: "marker"))
+                #expect(try await bot.action(1).messageText == "echo: marker")
+                #expect(bot.actions.count == 2)
+                bot.disconnect()
+                try await tasks.waitForAll()
+            }
+        }
+    }
+
     @Test func replyForAnOfflineBotWaitsInTheOutbox() async throws {
         try await FakeUpstream().run { base in
             let configuration = try TestHub.configuration(upstream: base, databasePath: TestHub.databasePath(), onebot: "  reply_wait: 0.2")

@@ -157,15 +157,27 @@ public final class OneBotDoor: Sendable {
 
     /// Runs `action` for `selfID` over the best route: the live WebSocket, else the configured HTTP
     /// API, else (waiting up to `replyWait` for the bot to reconnect) the outbox when allowed.
+    ///
+    /// When the bot's connection ends before it acknowledged the action, an action that may be
+    /// queued (a reply) takes the next route as if the bot had been away: at least once, like the
+    /// inbox (the bot may have sent it before it left; a reply twice beats a reply lost).
     func perform(_ action: String, params: JSONValue, selfID: Int64, timeout: Duration, queueWhenOffline: Bool) async throws -> Outcome {
         if let connection = registry.actionConnection(for: selfID) {
-            return .done(try await call(connection, action, params: params, timeout: timeout))
+            do {
+                return .done(try await call(connection, action, params: params, timeout: timeout))
+            } catch let error as OneBotActionError where error.kind == .connectionLost && queueWhenOffline {
+                logger.notice("bot left before acknowledging the reply; sending it again when it is back", metadata: ["hub.bot": "\(selfID)"])
+            }
         }
         if let base = settings.httpAPI[selfID] {
             return .done(try await httpAPI.call(baseURL: base, action: action, params: params, timeout: timeout))
         }
         if let connection = await registry.waitForActionConnection(selfID, timeout: settings.replyWait) {
-            return .done(try await call(connection, action, params: params, timeout: timeout))
+            do {
+                return .done(try await call(connection, action, params: params, timeout: timeout))
+            } catch let error as OneBotActionError where error.kind == .connectionLost && queueWhenOffline {
+                logger.notice("bot left again before acknowledging the reply; keeping it in the outbox", metadata: ["hub.bot": "\(selfID)"])
+            }
         }
         guard queueWhenOffline, let outbox else { throw OneBotActionError(.noRoute, detail: "bot \(selfID) is not connected") }
         var payload = [UInt8]()
