@@ -15,7 +15,7 @@ struct FuzzTarget: Sendable {
 
     /// Every target, in the order `make fuzz` runs them.
     static let all: [FuzzTarget] = [
-        .cqCode, .json, .oneBotEvent, .oneBotActionResponse, .webChatFrame, .openAIRequest, .serverSentEvents, .resp, .configuration, .headers,
+        .cqCode, .json, .oneBotEvent, .oneBotActionResponse, .webChatFrame, .openAIRequest, .serverSentEvents, .resp, .configuration, .headers, .chatText,
     ]
 
     /// The target named `name`, if there is one.

@@ -95,6 +95,11 @@ private final class StubUpstream: Sendable {
             return json(
                 #"{"error":{"message":"Rate limit reached for requests","type":"requests","code":"rate_limit_exceeded"}}"#,
                 status: .tooManyRequests, headers: [.retryAfter: "7"])
+        case "ratelimitedmark":
+            // A combining mark after the weekday: DateFormatter trapped on it (a fuzz finding).
+            return json(
+                #"{"error":{"message":"Rate limit reached for requests","type":"requests","code":"rate_limit_exceeded"}}"#,
+                status: .tooManyRequests, headers: [.retryAfter: "Wed\u{301}, 21 Oct 2015 07:28:00 GMT"])
         case "badgateway":
             return Response(status: .badGateway, body: .init(byteBuffer: ByteBuffer(string: "upstream connect error")))
         case "unavailable":
@@ -348,6 +353,16 @@ private struct ReaderGone: Error, Equatable {}
             #expect(error?.retryAfter == 7)
             #expect(error?.message == "Rate limit reached for requests")
             #expect(error?.description == "httpStatus 429: Rate limit reached for requests")
+        }
+    }
+
+    /// An upstream's `Retry-After` that is not an HTTP date is ignored, whatever its bytes; a
+    /// combining mark in it used to crash the hub (Foundation's DateFormatter traps on it).
+    @Test func aRetryAfterWithACombiningMarkIsIgnored() async throws {
+        try await withUpstream { _, port, client in
+            let error = await providerError { try await makeProvider(client, port: port, behaviour: "ratelimitedmark").complete(Self.request) }
+            #expect(error?.status == 429)
+            #expect(error?.retryAfter == nil)
         }
     }
 

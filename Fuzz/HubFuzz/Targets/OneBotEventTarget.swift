@@ -15,7 +15,8 @@ extension FuzzTarget {
         _ = event.deduplicationKey(bot: selfID)
         _ = event.deduplicationKey(bot: .min)
         if let conversation = OneBotEventNormalizer.conversationEvent(from: event, selfID: selfID, receivedAt: Date(timeIntervalSince1970: 0)) {
-            _ = conversation.content
+            // What the engine decides first for a message: whether it is addressed, and how.
+            _ = ChatPolicy(prefixes: ["/"], nicknames: ["hubby"]).decide(conversation, quotesBot: false)
         }
         _ = CQCode.serialize(event.message)
         if let reported = event.raw["interval"]?.int64Value, let interval = OneBotHeartbeatInterval(reported: reported) {

@@ -28,6 +28,10 @@ public enum RetryAfter {
     }
 
     private static func httpDate(_ text: String) -> Date? {
+        // An HTTP date is printable ASCII. Anything else must not reach DateFormatter: Foundation
+        // traps ("Incorrect range") when its parse stops inside a grapheme cluster, as before a
+        // combining mark (`Wed\u{301}, 21 Oct …`), which would let an upstream crash the hub.
+        guard text.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) else { return nil }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
