@@ -16,9 +16,6 @@ public enum InboxState: String, Sendable, Hashable, CaseIterable {
     case answered
     /// Left unanswered past the replay window; never answered.
     case expired
-
-    /// States a restart has to finish.
-    public static let open: [InboxState] = [.received, .answering, .replying]
 }
 
 /// How an event's turn ended, kept with its `answered` state.

@@ -14,6 +14,8 @@ public struct SQLiteInbox: Inbox {
     private let prune: InsertCounter
     /// Answered and expired events are deleted once older than this (every 1,024th answer looks).
     let retention: TimeInterval
+    /// The states a restart has to finish, as an SQL list (the partial index `inbox_open` holds them).
+    private static let openStates = "(" + [InboxState.received, .answering, .replying].map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
 
     init(database: HubDatabase, writer: WriteBatcher, journal: InboxJournal, prune: InsertCounter, retention: TimeInterval) {
         self.database = database
@@ -55,7 +57,7 @@ public struct SQLiteInbox: Inbox {
                 db,
                 sql: """
                     SELECT rowid, event_key, received_at, state, payload, reply FROM inbox
-                    WHERE state IN ('received', 'answering', 'replying') AND received_at >= ?
+                    WHERE state IN \(Self.openStates) AND received_at >= ?
                       AND (received_at > ? OR (received_at = ? AND rowid > ?))
                     ORDER BY received_at, rowid LIMIT ?
                     """,
@@ -76,10 +78,10 @@ public struct SQLiteInbox: Inbox {
         let cutoff = date.timeIntervalSince1970
         return try await writer.write { db in
             let keys = try String.fetchAll(
-                db, sql: "SELECT event_key FROM inbox WHERE state IN ('received', 'answering', 'replying') AND received_at < ? ORDER BY rowid",
+                db, sql: "SELECT event_key FROM inbox WHERE state IN \(Self.openStates) AND received_at < ? ORDER BY rowid",
                 arguments: [cutoff])
             try db.execute(
-                sql: "UPDATE inbox SET state = 'expired', payload = NULL WHERE state IN ('received', 'answering', 'replying') AND received_at < ?",
+                sql: "UPDATE inbox SET state = 'expired', payload = NULL WHERE state IN \(Self.openStates) AND received_at < ?",
                 arguments: [cutoff])
             return keys
         }
