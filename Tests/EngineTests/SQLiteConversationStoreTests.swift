@@ -153,31 +153,15 @@ import Testing
         #expect(try await inbox.counts()[.answered] == 1100)
     }
 
-    @Test func recordInboundOnlyOnce() async throws {
-        let database = try makeTemporaryDatabase()
-        defer { removeTemporaryDatabase(database) }
-        let store = SQLiteConversationStore(database: database)
-        let now = Date()
-        #expect(try await store.recordInbound("qq:1:e1", at: now))
-        #expect(try await !store.recordInbound("qq:1:e1", at: now))
-        #expect(try await !store.recordInbound("qq:1:e1", at: now.addingTimeInterval(10)))
-        #expect(try await store.recordInbound("qq:1:e2", at: now))
-        // Concurrent deliveries of one event: exactly one is first.
-        let firsts = try await withThrowingTaskGroup(of: Bool.self) { group in
-            for _ in 0..<20 { group.addTask { try await store.recordInbound("qq:1:e3", at: now) } }
-            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
-        }
-        #expect(firsts == 1)
-    }
-
     @Test func inboundKeysSince() async throws {
         let database = try makeTemporaryDatabase()
         defer { removeTemporaryDatabase(database) }
         let store = SQLiteConversationStore(database: database)
         let base = Date(timeIntervalSince1970: 1_700_000_000)
-        _ = try await store.recordInbound("c", at: base.addingTimeInterval(30))
-        _ = try await store.recordInbound("a", at: base.addingTimeInterval(10))
-        _ = try await store.recordInbound("b", at: base.addingTimeInterval(20))
+        store.inbox.markAnswered("c", receivedAt: base.addingTimeInterval(30), outcome: .sent)
+        store.inbox.markAnswered("a", receivedAt: base.addingTimeInterval(10), outcome: .sent)
+        store.inbox.markAnswered("b", receivedAt: base.addingTimeInterval(20), outcome: .sent)
+        await store.inbox.flush()
         let all = try await store.inboundKeys(since: base)
         #expect(all.map(\.key) == ["a", "b", "c"])
         #expect(all.map(\.receivedAt) == [10, 20, 30].map { base.addingTimeInterval($0) })
@@ -192,7 +176,8 @@ import Testing
             let store = SQLiteConversationStore(database: database)
             try await store.append(turn(1), to: Self.alice)
             try await store.updateSettings(Self.alice) { $0.persona = "terse" }
-            _ = try await store.recordInbound("qq:1:e1", at: Date(timeIntervalSince1970: 1_700_000_000))
+            store.inbox.markAnswered("qq:1:e1", receivedAt: Date(timeIntervalSince1970: 1_700_000_000), outcome: .sent)
+            await store.inbox.flush()
             try database.pool.close()
         }
         let reopened = try HubDatabase(path: database.path)
@@ -203,7 +188,7 @@ import Testing
         let snapshot = try await store.snapshot(Self.alice, limit: 10)
         #expect(snapshot.history.map(\.content) == ["question 1", "answer 1"])
         #expect(snapshot.settings.persona == "terse")
-        #expect(try await !store.recordInbound("qq:1:e1", at: Date()))
+        #expect(try await store.inbox.state(of: "qq:1:e1") == .answered)
         #expect(try await store.inboundKeys(since: .distantPast).map(\.key) == ["qq:1:e1"])
     }
 

@@ -124,7 +124,6 @@ final class CountingStore: ConversationStore {
     func updateSettings(_ key: SessionKey, _ update: @escaping @Sendable (inout SessionSettings) -> Void) async throws {
         try await inner.updateSettings(key, update)
     }
-    func recordInbound(_ eventKey: String, at date: Date) async throws -> Bool { try await inner.recordInbound(eventKey, at: date) }
     func inboundKeys(since date: Date) async throws -> [(key: String, receivedAt: Date)] { try await inner.inboundKeys(since: date) }
     func isHealthy() async -> Bool { await inner.isHealthy() }
 }

@@ -112,10 +112,6 @@ public final class RedisHistoryStore: ConversationStore {
         await self.update(key) { names in try await self.invalidate(names) }
     }
 
-    public func recordInbound(_ eventKey: String, at date: Date) async throws -> Bool {
-        try await base.recordInbound(eventKey, at: date)
-    }
-
     public func inboundKeys(since date: Date) async throws -> [(key: String, receivedAt: Date)] {
         try await base.inboundKeys(since: date)
     }

@@ -43,8 +43,8 @@ public struct SessionSnapshot: Sendable, Hashable {
     }
 }
 
-/// Where conversations live: settings and history per ``SessionKey``, plus the inbox of
-/// de-duplication keys.
+/// Where conversations live: settings and history per ``SessionKey``, plus the recent keys of the
+/// inbox for de-duplication (the inbox itself is an ``Inbox``).
 ///
 /// Implementations: ``SQLiteConversationStore`` (the default, a GRDB `DatabasePool`).
 public protocol ConversationStore: Sendable {
@@ -59,8 +59,6 @@ public protocol ConversationStore: Sendable {
     func reset(_ key: SessionKey) async throws
     /// Changes the session's settings.
     func updateSettings(_ key: SessionKey, _ update: @escaping @Sendable (inout SessionSettings) -> Void) async throws
-    /// Records that an inbound event was accepted; false when it had been recorded before.
-    func recordInbound(_ eventKey: String, at: Date) async throws -> Bool
     /// Inbound keys recorded since `date` with the time each was received, oldest first, for warming
     /// the in-memory de-duplication after a restart.
     func inboundKeys(since date: Date) async throws -> [(key: String, receivedAt: Date)]

@@ -18,8 +18,8 @@ public struct SQLiteConversationStore: ConversationStore {
         self.journal = InboxJournal(writer: writer)
     }
 
-    /// The durable inbox in the same file, sharing this store's group commit (and, with
-    /// ``recordInbound(_:at:)``, the pruning of answered events older than ``inboxRetention``).
+    /// The durable inbox in the same file, sharing this store's group commit (and the pruning of
+    /// answered events older than ``inboxRetention``).
     public var inbox: SQLiteInbox {
         SQLiteInbox(database: database, writer: writer, journal: journal, prune: inboxInserts, retention: inboxRetention)
     }
@@ -88,21 +88,6 @@ public struct SQLiteConversationStore: ConversationStore {
         }
     }
 
-    public func recordInbound(_ eventKey: String, at date: Date) async throws -> Bool {
-        let prune = inboxInserts.next() % 1024 == 0
-        let cutoff = date.timeIntervalSince1970 - inboxRetention
-        return try await writer.write { db in
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO inbox (event_key, received_at) VALUES (?, ?)",
-                arguments: [eventKey, date.timeIntervalSince1970])
-            let inserted = db.changesCount > 0
-            if prune {
-                try db.execute(sql: "DELETE FROM inbox WHERE received_at < ? AND state IN ('answered', 'expired')", arguments: [cutoff])
-            }
-            return inserted
-        }
-    }
-
     public func inboundKeys(since date: Date) async throws -> [(key: String, receivedAt: Date)] {
         try await database.pool.read { db in
             try Row.fetchAll(
@@ -128,7 +113,7 @@ public struct SQLiteConversationStore: ConversationStore {
 }
 
 
-/// Counts inbox inserts to prune old keys now and then.
+/// Counts the inbox's answered records, to prune old ones now and then.
 final class InsertCounter: Sendable {
     private let count = Atomic<Int>(0)
     func next() -> Int { count.wrappingAdd(1, ordering: .relaxed).newValue }
