@@ -63,19 +63,19 @@ struct InboxReplayTests {
             let old = ConversationEvent(
                 id: "qq:bot:9:old", platform: .qq, botID: "bot", scope: .private(user: "9"), sender: Sender(id: "9"),
                 content: [.text("too old")], platformMessageID: "old", receivedAt: Date().addingTimeInterval(-3600))
-            try await inbox.receive(old)
+            try await inbox.receive(old).stored()
             for index in 1...3 {
                 for user in ["1", "2", "3"] {
-                    try await inbox.receive(EngineHarness.message("q\(index) from \(user)", from: user, id: "\(user)-\(index)"))
+                    try await inbox.receive(EngineHarness.message("q\(index) from \(user)", from: user, id: "\(user)-\(index)")).stored()
                 }
             }
             // Inserts may commit out of order (each is its own task); the time received decides.
             var later = EngineHarness.message("q2 from 5", from: "5", id: "5-2")
             later.receivedAt = Date().addingTimeInterval(1)
-            try await inbox.receive(later)
-            try await inbox.receive(EngineHarness.message("q1 from 5", from: "5", id: "5-1"))
+            try await inbox.receive(later).stored()
+            try await inbox.receive(EngineHarness.message("q1 from 5", from: "5", id: "5-1")).stored()
             let pending = EngineHarness.message("already answered", from: "4", id: "4-1")
-            try await inbox.receive(pending)
+            try await inbox.receive(pending).stored()
             try await hub.store.append(
                 [StoredMessage(role: .user, content: "already answered"), StoredMessage(role: .assistant, content: "the stored answer")],
                 to: hub.engine.sessionKey(for: pending), answering: InboxReply(eventKey: pending.id, receivedAt: pending.receivedAt, text: "the stored answer"))
@@ -107,7 +107,7 @@ struct InboxReplayTests {
 
     @Test func eventsNoDoorTakesAreDroppedNotLeftOpen() async throws {
         try await EngineHarness.run { (hub: EngineHarness) async throws in
-            try await hub.store.inbox.receive(EngineHarness.message("hello", id: "x"))
+            try await hub.store.inbox.receive(EngineHarness.message("hello", id: "x")).stored()
             let report = try await hub.engine.replayUnanswered { _ in nil }
             #expect(report.dropped == 1)
             try await eventually { try await hub.store.inbox.state(of: "qq:bot:1001:x") == .answered }
@@ -124,8 +124,8 @@ struct InboxReplayTests {
                     .unknown(type: "face", data: ["id": "14", "n": .double(1.5), "list": [true, .null]]),
                 ],
                 platformMessageID: "4", receivedAt: Date(timeIntervalSince1970: 1_717_000_000.25))
-            try await hub.store.inbox.receive(event)
-            try await hub.store.inbox.receive(event)  // a second delivery changes nothing
+            try await hub.store.inbox.receive(event).stored()
+            try await hub.store.inbox.receive(event).stored()  // a second delivery changes nothing
             #expect(try await hub.store.inbox.counts() == [.received: 1])
             #expect(try await hub.store.inbox.open(since: .distantPast, after: nil, limit: 1).first?.event == event)
         }

@@ -144,7 +144,7 @@ import Testing
         let open = ConversationEvent(
             id: "qq:1:old-open", platform: .qq, botID: "1", scope: .private(user: "2"), sender: Sender(id: "2"), content: [.text("x")],
             receivedAt: old)
-        try await inbox.receive(open)
+        try await inbox.receive(open).stored()
         for index in 0..<1100 { inbox.markAnswered("qq:1:new-\(index)", receivedAt: Date(), outcome: .sent) }
         // Written within the journal's lingering time.
         try await eventually { try await inbox.counts()[.answered] == 1100 }

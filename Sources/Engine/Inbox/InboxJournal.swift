@@ -26,7 +26,7 @@ final class InboxJournal: Sendable {
 
     private struct State {
         var pending: [Operation] = []
-        var waiters: [CheckedContinuation<Void, any Error>] = []
+        var receipts: [InboxReceipt] = []
         var flushing = false
         /// A flush is due within ``lingering`` for writes nobody waits for.
         var flushDue = false
@@ -47,21 +47,27 @@ final class InboxJournal: Sendable {
 
     /// Adds `operation` to the next batch and returns once that batch is committed.
     func commit(_ operation: Operation) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let verdict: Bool? = state.withLock { state in
-                guard state.pending.count < maxPending else { return nil }
-                state.pending.append(operation)
-                state.waiters.append(continuation)
-                if state.flushing { return false }
-                state.flushing = true
-                return true
-            }
-            switch verdict {
-            case nil: continuation.resume(throwing: Overloaded())
-            case true?: Task { await self.flush() }
-            case false?: break
-            }
+        try await submit(operation).stored()
+    }
+
+    /// Adds `operation` to the next batch; the receipt settles once that batch is committed (or
+    /// at once with ``Overloaded`` when too many writes wait).
+    func submit(_ operation: Operation) -> InboxReceipt {
+        let receipt = InboxReceipt()
+        let verdict: Bool? = state.withLock { state in
+            guard state.pending.count < maxPending else { return nil }
+            state.pending.append(operation)
+            state.receipts.append(receipt)
+            if state.flushing { return false }
+            state.flushing = true
+            return true
         }
+        switch verdict {
+        case nil: receipt.settle(.failure(Overloaded()))
+        case true?: Task { await self.flush() }
+        case false?: break
+        }
+        return receipt
     }
 
     /// Adds `operation` to the next batch without waiting for it (dropped when too many wait).
@@ -112,23 +118,23 @@ final class InboxJournal: Sendable {
 
     private func flush() async {
         while true {
-            let (operations, waiters) = state.withLock { state -> ([Operation], [CheckedContinuation<Void, any Error>]) in
+            let (operations, receipts) = state.withLock { state -> ([Operation], [InboxReceipt]) in
                 defer {
                     state.pending.removeAll(keepingCapacity: true)
-                    state.waiters.removeAll(keepingCapacity: true)
+                    state.receipts.removeAll(keepingCapacity: true)
                 }
                 if state.pending.isEmpty { state.flushing = false }
-                return (state.pending, state.waiters)
+                return (state.pending, state.receipts)
             }
             guard !operations.isEmpty else { return }
             do {
                 try await writer.write { db in
                     for operation in operations { try Self.execute(operation, in: db) }
                 }
-                for waiter in waiters { waiter.resume() }
+                for receipt in receipts { receipt.settle(.success(())) }
             } catch {
                 logger.error("inbox writes failed", metadata: ["hub.count": "\(operations.count)", "error": "\(error)"])
-                for waiter in waiters { waiter.resume(throwing: error) }
+                for receipt in receipts { receipt.settle(.failure(error)) }
             }
         }
     }

@@ -27,10 +27,10 @@ public struct SQLiteInbox: Inbox {
 
     /// Stores the event (a key seen before is left as it is). The insert is batched with the other
     /// inbox writes of the moment; whether the key was new is not reported.
-    public func receive(_ event: ConversationEvent) async throws {
+    public func receive(_ event: ConversationEvent) -> InboxReceipt {
         var payload = [UInt8]()
         event.journal.write(into: &payload)
-        try await journal.commit(
+        return journal.submit(
             .receive(key: event.id, receivedAt: event.receivedAt.timeIntervalSince1970, payload: String(decoding: payload, as: UTF8.self)))
     }
 

@@ -52,21 +52,37 @@ public struct OpenAICompatibleProvider: ChatProvider {
 
     // MARK: Requests
 
-    public func complete(_ request: ChatRequest) async throws -> ChatCompletion {
-        let deadline = ContinuousClock.now + configuration.timeout
+    public func complete(_ request: ChatRequest, deadline: ContinuousClock.Instant?) async throws -> ChatCompletion {
+        let deadline = self.deadline(within: deadline)
         let response = try await send(request, stream: false, deadline: deadline)
         return try await reading(until: deadline) { try await completion(from: response, for: request) }
     }
 
     public func stream(
-        _ request: ChatRequest, onDelta: @Sendable (ChatDelta) async throws -> Void
+        _ request: ChatRequest, deadline: ContinuousClock.Instant?, onDelta: @Sendable (ChatDelta) async throws -> Void
     ) async throws -> ChatCompletion {
-        let deadline = ContinuousClock.now + configuration.timeout
+        let deadline = self.deadline(within: deadline)
         let response = try await send(request, stream: true, deadline: deadline)
-        // The body is read in a child task that ends before this function returns.
+        // The body is read in a task that ends before this function returns.
         return try await withoutActuallyEscaping(onDelta) { onDelta in
             try await reading(until: deadline) { try await streamedCompletion(from: response, for: request, onDelta: onDelta) }
         }
+    }
+
+    /// The request's deadline: the provider's timeout from now, or the caller's deadline when that
+    /// comes first.
+    private func deadline(within callers: ContinuousClock.Instant?) -> Deadline {
+        let own = ContinuousClock.now + configuration.timeout
+        guard let callers, callers < own else {
+            return Deadline(instant: own, reason: "\(configuration.name): no complete answer within \(configuration.timeout)")
+        }
+        return Deadline(instant: callers, reason: "\(configuration.name): the turn's deadline passed")
+    }
+
+    /// When a request must have ended, and what its timeout error says.
+    private struct Deadline {
+        let instant: ContinuousClock.Instant
+        let reason: String
     }
 
     private func completion(from response: HTTPClientResponse, for request: ChatRequest) async throws -> ChatCompletion {
@@ -166,14 +182,12 @@ public struct OpenAICompatibleProvider: ChatProvider {
     /// Runs `operation`, which reads a response body, under the request's total deadline.
     /// `HTTPClient`'s own deadline stops at the response head; a body that stalls after it would
     /// otherwise hold the request forever.
-    private func reading<T: Sendable>(
-        until deadline: ContinuousClock.Instant, _ operation: @escaping @Sendable () async throws -> T
-    ) async throws -> T {
-        let timeout = ChatProviderError.timeout("\(configuration.name): no complete answer within \(configuration.timeout)")
-        return try await withDeadline(deadline, expired: { timeout }, operation)
+    private func reading<T: Sendable>(until deadline: Deadline, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        let timeout = ChatProviderError.timeout(deadline.reason)
+        return try await withDeadline(deadline.instant, expired: { timeout }, operation)
     }
 
-    private func send(_ request: ChatRequest, stream: Bool, deadline: ContinuousClock.Instant) async throws -> HTTPClientResponse {
+    private func send(_ request: ChatRequest, stream: Bool, deadline: Deadline) async throws -> HTTPClientResponse {
         let body = Self.requestBody(request, stream: stream)
 
         var httpRequest = HTTPClientRequest(url: Self.join(configuration.baseURL, "chat/completions"))
@@ -187,9 +201,14 @@ public struct OpenAICompatibleProvider: ChatProvider {
 
         let response: HTTPClientResponse
         do {
-            response = try await client.execute(httpRequest, timeout: .init(configuration.timeout))
+            let remaining = deadline.instant - ContinuousClock.now
+            guard remaining > .zero else { throw ChatProviderError.timeout(deadline.reason) }
+            response = try await client.execute(httpRequest, timeout: .init(remaining))
         } catch {
             if error is CancellationError { throw error }
+            if (error as? HTTPClientError) == .deadlineExceeded, deadline.instant <= ContinuousClock.now {
+                throw ChatProviderError.timeout(deadline.reason)
+            }
             throw map(error)
         }
         guard (200..<300).contains(response.status.code) else {

@@ -130,9 +130,11 @@ public final class ConversationEngine: Sendable {
     public func submitDurably(_ event: ConversationEvent, to sink: any AnswerSink) async -> (admission: Admission, stored: Bool) {
         let (admission, stored) = submit(event, to: sink, turnID: turnCounter.wrappingAdd(1, ordering: .relaxed).newValue, journal: true)
         guard let stored else { return (admission, true) }
-        switch await stored.result {
-        case .success: return (admission, true)
-        case .failure: return (admission, false)
+        do {
+            try await stored.stored()
+            return (admission, true)
+        } catch {
+            return (admission, false)
         }
     }
 
@@ -153,7 +155,7 @@ public final class ConversationEngine: Sendable {
     }
 
     private func submit(_ event: ConversationEvent, to sink: any AnswerSink, turnID: UInt64, journal: Bool) -> (
-        admission: Admission, stored: Task<Void, any Error>?
+        admission: Admission, stored: InboxReceipt?
     ) {
         let door = event.platform.rawValue
         guard deduplicator.firstSighting(event.id, bot: "\(event.platform.rawValue):\(event.botID)") else {
@@ -169,7 +171,7 @@ public final class ConversationEngine: Sendable {
         if case .ignore(let reason) = decision { return (.ignored(reason), nil) }
         let key = sessionKey(for: event)
         // Into the inbox before its turn can begin; a refused message is marked answered with its notice.
-        let stored: Task<Void, any Error>? = journal ? Task { [inbox] in try await inbox.receive(event) } : nil
+        let stored = journal ? inbox.receive(event) : nil
         let turn = SessionScheduler.Turn(
             id: turnID,
             run: { [self] in await self.take(event, decision: decision, key: key, sink: sink, stored: stored) },
@@ -285,7 +287,7 @@ public final class ConversationEngine: Sendable {
 
     /// One turn of a session, on the lane: the network admission, then the command or the chat.
     func take(
-        _ event: ConversationEvent, decision: ChatDecision, key: SessionKey, sink: any AnswerSink, stored: Task<Void, any Error>?,
+        _ event: ConversationEvent, decision: ChatDecision, key: SessionKey, sink: any AnswerSink, stored: InboxReceipt?,
         replayed: Bool = false
     ) async {
         var logger = self.logger
@@ -293,7 +295,9 @@ public final class ConversationEngine: Sendable {
         logger[metadataKey: "hub.user"] = "\(event.scope.user)"
         if let group = event.scope.group { logger[metadataKey: "hub.group"] = "\(group)" }
         if let stored {
-            if case .failure(let error) = await stored.result {
+            do {
+                try await stored.stored()
+            } catch {
                 logger.error("event not stored in the inbox; answering it anyway", metadata: ["hub.event": "\(event.id)", "error": "\(error)"])
             }
         }

@@ -111,15 +111,15 @@ public final class ChatRouter: Sendable {
 
     /// Answers `request` (its `model` names the wanted model) from the first route that can.
     public func complete(_ request: ChatRequest) async throws -> Routed {
-        try await run(request) { provider, routed, _ in try await provider.complete(routed) }
+        try await run(request) { provider, routed, _, deadline in try await provider.complete(routed, deadline: deadline) }
     }
 
     /// Streams the answer to `request`: `onDelta` gets the route's model with each delta. A stream
     /// that breaks before any text reached `onDelta` moves on to the next attempt or route like any
     /// failure; once text has gone out, a failure is thrown to the caller (the text cannot be taken back).
     public func stream(_ request: ChatRequest, onDelta: @escaping @Sendable (_ model: String, ChatDelta) async throws -> Void) async throws -> Routed {
-        try await run(request) { provider, routed, spoke in
-            try await provider.stream(routed) { delta in
+        try await run(request) { provider, routed, spoke, deadline in
+            try await provider.stream(routed, deadline: deadline) { delta in
                 if case .content(let text) = delta, !text.isEmpty { spoke.withLock { $0 = true } }
                 try await onDelta(routed.model, delta)
             }
@@ -128,7 +128,7 @@ public final class ChatRouter: Sendable {
 
     private func run(
         _ request: ChatRequest,
-        _ call: @escaping @Sendable (any ChatProvider, ChatRequest, LockedValue<Bool>) async throws -> ChatCompletion
+        _ call: @escaping @Sendable (any ChatProvider, ChatRequest, LockedValue<Bool>, ContinuousClock.Instant) async throws -> ChatCompletion
     ) async throws -> Routed {
         let deadline = ContinuousClock.now + settings.deadline
         var lastError: (any Error)?
@@ -160,7 +160,8 @@ public final class ChatRouter: Sendable {
                 let started = ContinuousClock.now
                 let spoke = LockedValue(false)
                 do {
-                    let completion = try await Self.within(deadline) { try await call(route.provider, routed, spoke) }
+                    // The provider ends the attempt by the turn's deadline (``ChatProvider``'s contract).
+                    let completion = try await call(route.provider, routed, spoke, deadline)
                     let latency = ContinuousClock.now - started
                     let prompt = completion.usage?.promptTokens ?? 0
                     let answer = completion.usage?.completionTokens ?? 0
@@ -276,10 +277,6 @@ public final class ChatRouter: Sendable {
         }
     }
 
-    /// Runs `body`, failing with a timeout when `deadline` passes first.
-    static func within<T: Sendable>(_ deadline: ContinuousClock.Instant, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withDeadline(deadline, expired: { ChatProviderError.timeout("the turn's deadline passed") }, body)
-    }
 }
 
 /// A value behind a lock, shared by reference.
