@@ -107,6 +107,14 @@ public struct HubDatabase: Sendable {
                     CREATE INDEX inbox_open ON inbox(state, received_at) WHERE state IN ('received', 'answering', 'replying');
                     """)
         }
+        migrator.registerMigration("v4-usage-kinds") { db in
+            // Speech attempts join the LLM's in the usage table; rows before this are the LLM's.
+            try db.execute(
+                sql: """
+                    ALTER TABLE usage ADD COLUMN kind TEXT NOT NULL DEFAULT 'llm';
+                    ALTER TABLE usage ADD COLUMN quantity REAL NOT NULL DEFAULT 0;
+                    """)
+        }
         return migrator
     }
 }

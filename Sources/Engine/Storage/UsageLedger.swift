@@ -4,23 +4,31 @@ import GRDB
 import Logging
 import ServiceLifecycle
 
-/// One LLM attempt, as recorded in the `usage` table.
+/// One attempt of a provider (an LLM, a speech synthesizer or recognizer), as recorded in the
+/// `usage` table.
 public struct UsageRecord: Sendable, Hashable {
+    /// `llm`, `tts` or `stt`.
+    public var kind: String
     public var provider: String
     public var model: String
     /// `ok`, or why the attempt failed (`httpStatus 429`, `timeout`, …).
     public var outcome: String
     public var promptTokens: Int
     public var completionTokens: Int
+    /// What a speech attempt processed: characters synthesized (`tts`), seconds of audio
+    /// recognized (`stt`); 0 for the LLM.
+    public var quantity: Double
     /// From the route's `cost_per_1k_tokens`.
     public var cost: Double
     public var latency: Duration
     public var at: Date
 
     public init(
-        provider: String, model: String, outcome: String, promptTokens: Int = 0, completionTokens: Int = 0, cost: Double = 0,
-        latency: Duration, at: Date = Date()
+        kind: String = "llm", provider: String, model: String, outcome: String, promptTokens: Int = 0, completionTokens: Int = 0,
+        quantity: Double = 0, cost: Double = 0, latency: Duration, at: Date = Date()
     ) {
+        self.kind = kind
+        self.quantity = quantity
         self.provider = provider
         self.model = model
         self.outcome = outcome
@@ -32,8 +40,10 @@ public struct UsageRecord: Sendable, Hashable {
     }
 }
 
-/// Totals of the `usage` table for one provider, model and outcome.
+/// Totals of the `usage` table for one kind, provider, model and outcome.
 public struct UsageSummary: Sendable, Hashable {
+    /// `llm`, `tts` or `stt`.
+    public var kind: String = "llm"
     public var provider: String
     public var model: String
     public var outcome: String
@@ -42,6 +52,8 @@ public struct UsageSummary: Sendable, Hashable {
     public var completionTokens: Int
     public var cost: Double
     public var averageLatencyMilliseconds: Double
+    /// Characters (`tts`) or seconds of audio (`stt`).
+    public var quantity: Double = 0
 }
 
 /// Every LLM attempt, written to SQLite off the hot path: ``record(_:)`` only queues (bounded;
@@ -113,32 +125,33 @@ public final class UsageLedger: Service, Sendable {
     private static func insert(_ batch: [UsageRecord], into db: Database) throws {
         let insert = try db.cachedStatement(
             sql: """
-                INSERT INTO usage (provider, model, outcome, prompt_tokens, completion_tokens, cost, latency_ms, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO usage (kind, provider, model, outcome, prompt_tokens, completion_tokens, quantity, cost, latency_ms, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for record in batch {
             try insert.execute(arguments: [
-                record.provider, record.model, record.outcome, record.promptTokens, record.completionTokens, record.cost,
+                record.kind, record.provider, record.model, record.outcome, record.promptTokens, record.completionTokens,
+                record.quantity.isFinite ? record.quantity : 0, record.cost,
                 Double(record.latency.nanoseconds) / 1e6, record.at.timeIntervalSince1970,
             ])
         }
     }
 
-    /// Totals by provider, model and outcome since `date`.
+    /// Totals by kind, provider, model and outcome since `date`.
     public func summary(since date: Date = .distantPast) async throws -> [UsageSummary] {
         try await database.pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT provider, model, outcome, COUNT(*) AS requests, SUM(prompt_tokens) AS prompt, SUM(completion_tokens) AS completion,
-                           SUM(cost) AS cost, AVG(latency_ms) AS latency
-                    FROM usage WHERE created_at >= ? GROUP BY provider, model, outcome ORDER BY provider, model, outcome
+                    SELECT kind, provider, model, outcome, COUNT(*) AS requests, SUM(prompt_tokens) AS prompt,
+                           SUM(completion_tokens) AS completion, SUM(quantity) AS quantity, SUM(cost) AS cost, AVG(latency_ms) AS latency
+                    FROM usage WHERE created_at >= ? GROUP BY kind, provider, model, outcome ORDER BY kind, provider, model, outcome
                     """, arguments: [date.timeIntervalSince1970]
             ).map { row in
                 UsageSummary(
-                    provider: row["provider"], model: row["model"], outcome: row["outcome"], requests: row["requests"],
+                    kind: row["kind"], provider: row["provider"], model: row["model"], outcome: row["outcome"], requests: row["requests"],
                     promptTokens: row["prompt"] ?? 0, completionTokens: row["completion"] ?? 0, cost: row["cost"] ?? 0,
-                    averageLatencyMilliseconds: row["latency"] ?? 0)
+                    averageLatencyMilliseconds: row["latency"] ?? 0, quantity: row["quantity"] ?? 0)
             }
         }
     }

@@ -31,12 +31,5 @@ public struct ChatRoute: Sendable {
     public var id: String { "\(provider.name)/\(model)" }
 }
 
-/// The state of one route, for `/admin/providers`.
-public struct ChatRouteHealth: Sendable, Hashable {
-    public var provider: String
-    public var model: String
-    public var breaker: String
-    /// Taken out of rotation after the provider refused the credentials (401/403).
-    public var disabled: Bool
-    public var statistics: RouteStatistics
-}
+/// The state of one LLM route, for `/admin/providers`.
+public typealias ChatRouteHealth = RouteHealth

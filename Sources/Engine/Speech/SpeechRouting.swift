@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// How the speech routers read a ``SpeechError``, and the route settings they share.
+enum SpeechRouting {
+    /// What a failed speech attempt means for its route.
+    static func classify(_ error: any Error) -> FailureVerdict {
+        guard let error = error as? SpeechError else { return .unhealthy }
+        switch error.kind {
+        case .timeout, .transport, .malformed: return .unhealthy
+        case .badInput, .notConfigured: return .callersFault
+        case .unsupported: return .elsewhere
+        case .httpStatus:
+            switch error.status ?? 500 {
+            case 401, 403: return .credentials
+            case 408, 409, 425, 429, 500...599: return .unhealthy
+            // A voice, model or format this service lacks: another may have it.
+            default: return .elsewhere
+            }
+        }
+    }
+
+    /// `timeout`, `http_429`, … for the usage table.
+    static func outcome(of error: any Error) -> String {
+        guard let error = error as? SpeechError else { return error is CancellationError ? "cancelled" : "error" }
+        if error.kind == .httpStatus, let status = error.status { return "http_\(status)" }
+        return error.kind.rawValue
+    }
+
+    static func policy<Provider>() -> ProviderRouter<Provider>.Policy {
+        .init(
+            classify: { error, _ in classify(error) }, outcome: outcome(of:), retryAfter: { ($0 as? SpeechError)?.retryAfter },
+            noRoute: { SpeechError(kind: .notConfigured, message: $0) })
+    }
+}
+
+/// One speech provider as a speech router sees it.
+public struct SpeechRoute<Provider: Sendable>: Sendable {
+    public var provider: Provider
+    /// Lower goes first under the `priority` strategy.
+    public var priority: Int?
+    /// Most requests in flight; nil: no limit.
+    public var maxConcurrent: Int?
+    /// Further attempts after a failed one.
+    public var retryAttempts: Int
+    /// Cost per 1,000 characters (synthesis) or per minute of audio (recognition).
+    public var cost: Double?
+
+    public init(_ provider: Provider, priority: Int? = nil, maxConcurrent: Int? = nil, retryAttempts: Int = 1, cost: Double? = nil) {
+        self.provider = provider
+        self.priority = priority
+        self.maxConcurrent = maxConcurrent
+        self.retryAttempts = retryAttempts
+        self.cost = cost
+    }
+}
