@@ -218,3 +218,46 @@ struct SpeechRouterTests {
         }
     }
 }
+
+/// Speech through the `cpu` lane.
+struct SpeechEngineTests {
+    static func engine(_ synthesizers: [ScriptedSpeechProvider], lane: Lane) -> SpeechEngine {
+        SpeechEngine(
+            synthesis: SpeechSynthesisRouter(routes: synthesizers.map { SpeechRoute($0) }, settings: SpeechRouterTests.fast, logger: SpeechRouterTests.logger),
+            recognition: SpeechRecognitionRouter(routes: synthesizers.map { SpeechRoute($0) }, settings: SpeechRouterTests.fast, logger: SpeechRouterTests.logger),
+            lane: lane)
+    }
+
+    @Test func speechRunsInTheLaneAndAFullLaneSaysBusy() async throws {
+        let lane = Lane(name: "cpu", maxConcurrent: 1, queueLimit: 1)
+        let running = Task { await lane.run() }
+        defer {
+            lane.close()
+            running.cancel()
+        }
+        let stalled = ScriptedSpeechProvider("stalled", timeout: .seconds(30), .stall)
+        let engine = Self.engine([stalled], lane: lane)
+        #expect(try await Self.engine([ScriptedSpeechProvider("ok")], lane: lane).transcribe(.encoded([0], format: nil)).provider == "ok")
+        // One job runs (stalled), one waits in the queue; the third is refused at once.
+        let first = Task { try await engine.synthesize(SpeechRequest(text: "one")) }
+        while stalled.calls == 0 { await Task.yield() }
+        let second = Task { try await engine.synthesize(SpeechRequest(text: "two")) }
+        while lane.queuedCount == 0 { await Task.yield() }
+        await #expect {
+            _ = try await engine.synthesize(SpeechRequest(text: "three"))
+        } throws: { error in
+            (error as? SpeechError)?.kind == .busy
+        }
+        // The waiting caller leaves: its job never reaches a provider. The running one is cancelled.
+        second.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await second.value }
+        first.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await first.value }
+        // Once the lane is idle, a marker job runs; the cancelled waiting job never called the provider.
+        while lane.queuedCount > 0 || lane.runningCount > 0 { try await Task.sleep(for: .milliseconds(1)) }
+        let marker = ScriptedSpeechProvider("marker")
+        _ = try await Self.engine([marker], lane: lane).synthesize(SpeechRequest(text: "marker"))
+        #expect(marker.calls == 1)
+        #expect(stalled.calls == 1)
+    }
+}

@@ -18,6 +18,8 @@ public struct SpeechError: Error, Sendable, Hashable, CustomStringConvertible {
         case unsupported
         /// Nothing is configured that could do it.
         case notConfigured
+        /// Too much speech work is queued (the `cpu` lane, a provider's pool); try again shortly.
+        case busy
     }
 
     public var kind: Kind
@@ -38,6 +40,7 @@ public struct SpeechError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func malformed(_ message: String) -> Self { .init(kind: .malformed, message: message) }
     public static func badInput(_ message: String) -> Self { .init(kind: .badInput, message: message) }
     public static func unsupported(_ message: String) -> Self { .init(kind: .unsupported, message: message) }
+    public static func busy(_ message: String) -> Self { .init(kind: .busy, message: message) }
 
     public var description: String {
         if let status { return "\(kind.rawValue) \(status): \(message)" }

@@ -8,7 +8,8 @@ enum SpeechRouting {
         switch error.kind {
         case .timeout, .transport, .malformed: return .unhealthy
         case .badInput, .notConfigured: return .callersFault
-        case .unsupported: return .elsewhere
+        // A provider's own pool is full: another provider may have room.
+        case .unsupported, .busy: return .elsewhere
         case .httpStatus:
             switch error.status ?? 500 {
             case 401, 403: return .credentials
