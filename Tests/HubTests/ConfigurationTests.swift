@@ -34,7 +34,7 @@ private let architectureExample = """
       routing: { strategy: intelligent, weights: { cost: 0.3, latency: 0.3, success_rate: 0.4 } }
       caching: { enabled: true, ttl: 3600, max_size: 10000 }
       circuit_breaker: { failure_threshold: 5, recovery_timeout: 60, half_open_max_calls: 3 }
-    tts:   { providers: [ { name: espeak, kind: espeak-ng, voices: [ { name: en }, { name: cmn } ] } ] }
+    tts:   { providers: [ { name: espeak, kind: espeak-ng, voices: [ { name: en-us }, { name: en }, { name: cmn }, { name: yue } ] } ] }
     stt:   { providers: [ { name: sphinx, kind: pocketsphinx } ] }
     image: { providers: [] }
     lanes: { realtime: { max_concurrent: 256, queue: 4096 }, cpu: { max_concurrent: 2, queue: 256 }, batch: { max_concurrent: 1, queue: 1024 } }
@@ -100,7 +100,7 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
         #expect(configuration.llm.circuitBreaker == .init(failureThreshold: 5, recoveryTimeout: 60, halfOpenMaxCalls: 3))
         #expect(configuration.tts.providers.map(\.name) == ["espeak"])
         #expect(configuration.tts.providers.first?.kind == "espeak-ng")
-        #expect(configuration.tts.providers.first?.voices.map(\.name) == ["en", "cmn"])
+        #expect(configuration.tts.providers.first?.voices.map(\.name) == ["en-us", "en", "cmn", "yue"])
         #expect(configuration.stt.providers.map(\.kind) == ["pocketsphinx"])
         #expect(configuration.image.providers.isEmpty)
         #expect(configuration.lanes.realtime == .init(maxConcurrent: 256, queue: 4096))
@@ -462,6 +462,15 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
         ("llm: { default_model: nope, providers: [ { name: a, base_url: http://a, models: [ { name: m } ] } ] }", "llm.default_model"),
         ("image: { providers: [ { name: sd, kind: sdwebui, base_url: ftp://sd } ] }", "image.providers[0].base_url"),
         ("tts: { providers: [ { name: a, kind: openai, base_url: nowhere } ] }", "tts.providers[0].base_url"),
+        ("tts: { providers: [ { name: a, kind: festival } ] }", "tts.providers[0].kind"),
+        ("tts: { providers: [ { name: a, kind: openai } ] }", "tts.providers[0].base_url"),
+        ("tts: { providers: [ { name: a, kind: espeak-ng, timeout: 0 } ] }", "tts.providers[0].timeout"),
+        ("tts: { voice: klingon }", "tts.voice"),
+        ("stt: { providers: [ { name: a, kind: vosk } ] }", "stt.providers[0].kind"),
+        ("stt: { providers: [ { name: a, kind: openai } ] }", "stt.providers[0].base_url"),
+        ("stt: { providers: [ { name: a, kind: pocketsphinx, pool_size: 0 } ] }", "stt.providers[0].pool_size"),
+        ("stt: { providers: [ { name: a, kind: pocketsphinx, grammar: g, keywords: [ hi ] } ] }", "stt.providers[0].keywords"),
+        ("stt: { max_upload_bytes: 0 }", "stt.max_upload_bytes"),
     ])
     func rejectsInvalidValues(yaml: String, path: String) {
         let error = configurationError(yaml)

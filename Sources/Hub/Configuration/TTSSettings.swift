@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 
-/// `tts`: speech synthesizers. By default espeak-ng in process, with English and Mandarin voices.
+/// `tts`: speech synthesizers, tried in order (or by `priority`) with the LLM router's semantics.
+/// By default espeak-ng in process, with English and Chinese voices.
 ///
 /// ```yaml
-/// tts: { providers: [ { name: espeak, kind: espeak-ng, voices: [ { name: en }, { name: cmn } ] } ] }
+/// tts:
+///   voice: en-us                       # the default voice (else the first provider's first)
+///   providers:
+///     - { name: cloud, kind: openai, base_url: https://api.openai.com/v1, api_key: ${OPENAI_API_KEY},
+///         model: tts-1, voices: [ { name: alloy } ], timeout: 30, retry_attempts: 1 }
+///     - { name: espeak, kind: espeak-ng, voices: [ { name: en-us }, { name: cmn } ] }
 /// ```
 struct TTSSettings: ConfigurationSection {
     struct VoiceSettings: Sendable, Codable, Equatable {
@@ -24,6 +30,13 @@ struct TTSSettings: ConfigurationSection {
         var baseURL: String?
         var apiKey: Secret?
         var model: String?
+        /// Seconds one attempt may take.
+        var timeout: Double = 30
+        /// Lower goes first; unset: configuration order.
+        var priority: Int?
+        var retryAttempts = 1
+        var maxConcurrent: Int?
+        var costPer1kCharacters: Double?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case name
@@ -32,14 +45,27 @@ struct TTSSettings: ConfigurationSection {
             case baseURL = "base_url"
             case apiKey = "api_key"
             case model
+            case timeout
+            case priority
+            case retryAttempts = "retry_attempts"
+            case maxConcurrent = "max_concurrent"
+            case costPer1kCharacters = "cost_per_1k_characters"
         }
     }
 
+    /// The implementations this build has.
+    static let kinds = ["espeak-ng", "openai"]
+
+    /// The voice used when a request names none.
+    var voice: String?
     var providers: [ProviderSettings] = [
-        ProviderSettings(name: "espeak", kind: "espeak-ng", voices: [VoiceSettings(name: "en"), VoiceSettings(name: "cmn")])
+        ProviderSettings(
+            name: "espeak", kind: "espeak-ng",
+            voices: ["en-us", "en", "cmn", "yue"].map { VoiceSettings(name: $0) })
     ]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
+        case voice
         case providers
     }
 }
@@ -47,6 +73,7 @@ struct TTSSettings: ConfigurationSection {
 extension TTSSettings {
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        voice = try container.decodeIfPresent(String.self, forKey: .voice)
         providers = try container.decode(.providers, default: Self().providers)
     }
 
@@ -54,9 +81,22 @@ extension TTSSettings {
         validator.uniqueNames(providers.map(\.name), in: "tts.providers")
         for (index, provider) in providers.enumerated() {
             let path = "tts.providers[\(index)]"
-            validator.nonEmpty(provider.kind, "\(path).kind")
+            validator.require(
+                Self.kinds.contains(provider.kind), "\(path).kind", "must be one of \(Self.kinds.joined(separator: ", ")), not `\(provider.kind)`")
+            if provider.kind == "openai" {
+                validator.require(provider.baseURL != nil, "\(path).base_url", "is required for kind openai")
+            }
             provider.baseURL.map { validator.httpURL($0, "\(path).base_url") }
             validator.uniqueNames(provider.voices.map(\.name), in: "\(path).voices")
+            validator.positive(provider.timeout, "\(path).timeout")
+            validator.nonNegative(provider.retryAttempts, "\(path).retry_attempts")
+            provider.maxConcurrent.map { validator.positive($0, "\(path).max_concurrent") }
+            provider.costPer1kCharacters.map { validator.nonNegative($0, "\(path).cost_per_1k_characters") }
+        }
+        if let voice {
+            validator.require(
+                providers.contains { $0.voices.isEmpty || $0.voices.contains { $0.name == voice } }, "tts.voice",
+                "no provider offers the voice `\(voice)`")
         }
     }
 }
@@ -77,5 +117,10 @@ extension TTSSettings.ProviderSettings {
         baseURL = try container.decodeIfPresent(String.self, forKey: .baseURL)
         apiKey = try container.decodeIfPresent(Secret.self, forKey: .apiKey).nonEmpty
         model = try container.decodeIfPresent(String.self, forKey: .model)
+        timeout = try container.decode(.timeout, default: 30.0)
+        priority = try container.decodeIfPresent(Int.self, forKey: .priority)
+        retryAttempts = try container.decode(.retryAttempts, default: 1)
+        maxConcurrent = try container.decodeIfPresent(Int.self, forKey: .maxConcurrent)
+        costPer1kCharacters = try container.decodeIfPresent(Double.self, forKey: .costPer1kCharacters)
     }
 }
