@@ -169,7 +169,10 @@ import Testing
 
     // MARK: Malformed content types
 
-    @Test(arguments: ["application/json", "multipart/mixed; boundary=b", "multipart/form-data-x; boundary=b", "", "form-data; boundary=b", "multipart/form-data boundary=b"])
+    @Test(arguments: [
+        "application/json", "multipart/mixed; boundary=b", "multipart/form-data-x; boundary=b", "", "form-data; boundary=b",
+        "multipart/form-data boundary=b",
+    ])
     func notFormData(contentType: String) {
         #expect(failure(contentType, bytes("--b--\r\n")) == .notFormData)
     }

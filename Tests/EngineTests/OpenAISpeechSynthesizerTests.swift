@@ -146,17 +146,20 @@ struct OpenAISpeechSynthesizerTests {
             let wav = try await synthesizer(client, port: port, behaviour: "wav").synthesize(SpeechRequest(text: "hi", format: .flac), deadline: nil)
             #expect(wav == .encoded(StubSpeechService.wav, .wav))
             // Without a content type the audio is taken as what was asked for.
-            let untyped = try await synthesizer(client, port: port, behaviour: "untyped").synthesize(SpeechRequest(text: "hi", format: .flac), deadline: nil)
+            let untyped = try await synthesizer(client, port: port, behaviour: "untyped").synthesize(
+                SpeechRequest(text: "hi", format: .flac), deadline: nil)
             #expect(untyped == .encoded(StubSpeechService.wav, .flac))
         }
     }
 
     @Test func pcmComesBackAsSamples() async throws {
         try await withService { service, port, client in
-            let speech = try await synthesizer(client, port: port, behaviour: "pcm").synthesize(SpeechRequest(text: "hi", format: .pcm), deadline: nil)
+            let speech = try await synthesizer(client, port: port, behaviour: "pcm").synthesize(
+                SpeechRequest(text: "hi", format: .pcm), deadline: nil)
             #expect(speech == .pcm(PCMAudio(samples: [1, -1, Int16.min, Int16.max], sampleRate: 24_000)))
             #expect(service.received.value.first?.body?["response_format"] == "pcm")
-            let described = try await synthesizer(client, port: port, behaviour: "pcmrate").synthesize(SpeechRequest(text: "hi", format: .pcm), deadline: nil)
+            let described = try await synthesizer(client, port: port, behaviour: "pcmrate").synthesize(
+                SpeechRequest(text: "hi", format: .pcm), deadline: nil)
             #expect(described == .pcm(PCMAudio(samples: [1, 2, 3, 4], sampleRate: 16_000, channels: 2)))
         }
     }
@@ -165,7 +168,8 @@ struct OpenAISpeechSynthesizerTests {
         try await withService { service, port, client in
             _ = try await synthesizer(client, port: port, behaviour: "wav").synthesize(SpeechRequest(text: "a"), deadline: nil)
             _ = try await synthesizer(client, port: port, behaviour: "wav", defaultVoice: "nova").synthesize(SpeechRequest(text: "b"), deadline: nil)
-            _ = try await synthesizer(client, port: port, behaviour: "wav", voices: []).synthesize(SpeechRequest(text: "c", voice: "anyone"), deadline: nil)
+            _ = try await synthesizer(client, port: port, behaviour: "wav", voices: []).synthesize(
+                SpeechRequest(text: "c", voice: "anyone"), deadline: nil)
             _ = try await synthesizer(client, port: port, behaviour: "wav", voices: []).synthesize(SpeechRequest(text: "d"), deadline: nil)
             let sent = service.received.value.map { $0.body?["voice"] }
             #expect(sent == [.string("alloy"), .string("nova"), .string("anyone"), nil])
@@ -246,7 +250,8 @@ struct OpenAISpeechSynthesizerTests {
     func anOversizedAnswerIsMalformed(behaviour: String) async throws {
         try await withService { _, port, client in
             let error = await thrownError(SpeechError.self) {
-                try await synthesizer(client, port: port, behaviour: behaviour, maxResponseBytes: 32 << 10).synthesize(SpeechRequest(text: "hi"), deadline: nil)
+                try await synthesizer(client, port: port, behaviour: behaviour, maxResponseBytes: 32 << 10).synthesize(
+                    SpeechRequest(text: "hi"), deadline: nil)
             }
             #expect(error == SpeechError.malformed("stub-tts: response larger than 32768 bytes"))
         }

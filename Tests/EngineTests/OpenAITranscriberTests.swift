@@ -55,8 +55,10 @@ private final class StubTranscriptionService: Sendable {
         case "verbosecode": return json(#"{"language":"ZH","duration":1,"text":"你好"}"#)
         case "error500": return json(#"{"error":{"message":"model crashed","type":"server_error"}}"#, status: .internalServerError)
         case "ratelimited":
-            return json(#"{"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}}"#, status: .tooManyRequests, headers: [.retryAfter: "12"])
-        case "html": return Response(status: .ok, headers: [.contentType: "text/html"], body: .init(byteBuffer: ByteBuffer(string: "<html>proxy</html>")))
+            return json(
+                #"{"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}}"#, status: .tooManyRequests, headers: [.retryAfter: "12"])
+        case "html":
+            return Response(status: .ok, headers: [.contentType: "text/html"], body: .init(byteBuffer: ByteBuffer(string: "<html>proxy</html>")))
         case "notext": return json(#"{"transcript":"hello"}"#)
         case "big": return json(#"{"text":""# + String(repeating: "a", count: 64 << 10) + #""}"#)
         case "stall":
@@ -124,7 +126,8 @@ struct OpenAITranscriberTests {
                 "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n"
             }
             let expected =
-                Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"audio.mp3\"\r\nContent-Type: audio/mpeg\r\n\r\n".utf8)
+                Array(
+                    "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"audio.mp3\"\r\nContent-Type: audio/mpeg\r\n\r\n".utf8)
                 + Self.mp3 + Array(("\r\n" + field("model", "whisper-1") + field("language", "zh")).utf8)
                 + Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"response_format\"\r\n\r\njson\r\n--\(boundary)--\r\n".utf8)
             #expect(received.body == expected)
@@ -136,7 +139,8 @@ struct OpenAITranscriberTests {
             let pcm = PCMAudio(samples: [0, 512, -512, 13, Int16.max, Int16.min], sampleRate: 16_000)
             _ = try await transcriber(client, port: port, behaviour: "json").transcribe(.pcm(pcm), language: nil, deadline: nil)
             let received = try #require(service.received.value.first)
-            #expect(received.part("file") == MultipartPart(name: "file", filename: "audio.wav", contentType: "audio/wav", body: try WAVFile.encode(pcm)))
+            #expect(
+                received.part("file") == MultipartPart(name: "file", filename: "audio.wav", contentType: "audio/wav", body: try WAVFile.encode(pcm)))
             #expect(received.part("language") == nil)
             #expect(received.part("model")?.text == "whisper-1")
         }
@@ -144,7 +148,8 @@ struct OpenAITranscriberTests {
 
     @Test func noLanguagePartWithoutALanguageAndNoKeyWithoutAKey() async throws {
         try await withService { service, port, client in
-            _ = try await transcriber(client, port: port, behaviour: "json", apiKey: nil).transcribe(.encoded(Self.mp3, format: nil), language: "", deadline: nil)
+            _ = try await transcriber(client, port: port, behaviour: "json", apiKey: nil).transcribe(
+                .encoded(Self.mp3, format: nil), language: "", deadline: nil)
             let received = try #require(service.received.value.first)
             #expect(try received.parts.get().map(\.name) == ["file", "model", "response_format"])
             #expect(received.part("file")?.filename == "audio.mp3")  // sniffed
@@ -199,16 +204,18 @@ struct OpenAITranscriberTests {
 
     @Test func verboseAnswersGiveLanguageAndDuration() async throws {
         try await withService { _, port, client in
-            let verbose = try await transcriber(client, port: port, behaviour: "verbose").transcribe(.encoded(Self.mp3, format: .mp3), language: nil, deadline: nil)
+            let verbose = try await transcriber(client, port: port, behaviour: "verbose").transcribe(
+                .encoded(Self.mp3, format: .mp3), language: nil, deadline: nil)
             #expect(verbose == Transcript(text: "Hi there", language: "en", duration: 2.5))
-            let coded = try await transcriber(client, port: port, behaviour: "verbosecode").transcribe(.encoded(Self.mp3, format: .mp3), language: nil, deadline: nil)
+            let coded = try await transcriber(client, port: port, behaviour: "verbosecode").transcribe(
+                .encoded(Self.mp3, format: .mp3), language: nil, deadline: nil)
             #expect(coded == Transcript(text: "你好", language: "zh", duration: 1))
         }
     }
 
     @Test(arguments: [
         ("english", "en"), ("Chinese", "zh"), ("japanese", "ja"), ("EN", "en"), ("yue", "yue"), ("cantonese", "yue"), ("myanmar", "my"),
-        ("haitian creole", "ht"), (" german ", "de"), ("Klingon", "Klingon"),
+        ("haitian creole", "ht"), ("lao", "lo"), (" german ", "de"), ("Klingon", "Klingon"),
     ])
     func languageNamesBecomeCodes(name: String, code: String) {
         #expect(LanguageNames.code(for: name) == code)
@@ -219,7 +226,8 @@ struct OpenAITranscriberTests {
     @Test func serverErrorCarriesTheProvidersMessage() async throws {
         try await withService { _, port, client in
             let error = await thrownError(SpeechError.self) {
-                try await transcriber(client, port: port, behaviour: "error500").transcribe(.encoded(Self.mp3, format: .mp3), language: nil, deadline: nil)
+                try await transcriber(client, port: port, behaviour: "error500").transcribe(
+                    .encoded(Self.mp3, format: .mp3), language: nil, deadline: nil)
             }
             #expect(error == SpeechError(kind: .httpStatus, status: 500, message: "model crashed"))
         }
@@ -228,7 +236,8 @@ struct OpenAITranscriberTests {
     @Test func rateLimitCarriesRetryAfter() async throws {
         try await withService { _, port, client in
             let error = await thrownError(SpeechError.self) {
-                try await transcriber(client, port: port, behaviour: "ratelimited").transcribe(.encoded(Self.mp3, format: .mp3), language: nil, deadline: nil)
+                try await transcriber(client, port: port, behaviour: "ratelimited").transcribe(
+                    .encoded(Self.mp3, format: .mp3), language: nil, deadline: nil)
             }
             #expect(error == SpeechError(kind: .httpStatus, status: 429, retryAfter: 12, message: "Rate limit reached"))
         }
@@ -240,7 +249,8 @@ struct OpenAITranscriberTests {
     func unusableAnswersAreMalformed(behaviour: String, message: String) async throws {
         try await withService { _, port, client in
             let error = await thrownError(SpeechError.self) {
-                try await transcriber(client, port: port, behaviour: behaviour).transcribe(.encoded(Self.mp3, format: .mp3), language: nil, deadline: nil)
+                try await transcriber(client, port: port, behaviour: behaviour).transcribe(
+                    .encoded(Self.mp3, format: .mp3), language: nil, deadline: nil)
             }
             #expect(error?.kind == .malformed)
             #expect(error?.message.hasPrefix(message) == true, "\(error?.message ?? "")")

@@ -8,8 +8,9 @@ enum LanguageNames {
     /// that is already a code comes back lower-cased; an unknown name comes back as it is.
     static func code(for name: String) -> String {
         let key = name.trimmingCharacters(in: .whitespaces).lowercased()
-        if key.count <= 3, key.allSatisfy({ $0.isASCII && $0.isLetter }) { return key }
+        // Names first: Whisper's `lao` is a name (ISO 639-1 `lo`), not a code.
         if let code = aliases[key] ?? englishNames[key] { return code }
+        if key.count <= 3, key.allSatisfy({ $0.isASCII && $0.isLetter }) { return key }
         return name
     }
 

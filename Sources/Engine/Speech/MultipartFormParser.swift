@@ -157,7 +157,8 @@ public struct MultipartFormParser: Sendable {
     private func headerBlock(_ body: UnsafeBufferPointer<UInt8>, from start: Int, part: Int) throws -> (Range<Int>, Int) {
         // No headers at all: the empty line comes first (reported as a part without a name).
         if start + 1 < body.count, body[start] == Self.cr, body[start + 1] == Self.lf { return (start..<start, start + 2) }
-        let limit = min(body.count, start + limits.maxHeaderBytes + 4)
+        // The empty line may end right after the largest header block allowed.
+        let limit = body.count - start - 4 <= limits.maxHeaderBytes ? body.count : start + limits.maxHeaderBytes + 4
         var index = start
         while index + 3 < limit {
             if body[index] == Self.cr, body[index + 1] == Self.lf, body[index + 2] == Self.cr, body[index + 3] == Self.lf {

@@ -82,7 +82,8 @@ public struct OpenAISpeechSynthesizer: SpeechSynthesizer {
         do {
             let answer = try await service.post(
                 url: OpenAICompatibleProvider.join(configuration.baseURL, "audio/speech"), contentType: "application/json",
-                accept: "audio/*, application/octet-stream, application/json", body: Self.requestBody(request, model: configuration.model, voice: voice, format: asked),
+                accept: "audio/*, application/octet-stream, application/json",
+                body: Self.requestBody(request, model: configuration.model, voice: voice, format: asked),
                 deadline: deadline)
             return try speech(from: answer, asked: asked)
         } catch let error as SpeechError {

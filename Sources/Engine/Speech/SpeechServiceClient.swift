@@ -54,9 +54,10 @@ struct SpeechServiceClient: Sendable {
         }
 
         guard (200..<300).contains(response.status.code) else {
-            let detail = (try? await withDeadline(deadline, expired: { expired }) {
-                try await response.body.collect(upTo: Self.maxErrorBodyBytes)
-            }).map { OpenAICompatibleProvider.errorMessage(from: $0) } ?? ""
+            let detail =
+                (try? await withDeadline(deadline, expired: { expired }) {
+                    try await response.body.collect(upTo: Self.maxErrorBodyBytes)
+                }).map { OpenAICompatibleProvider.errorMessage(from: $0) } ?? ""
             throw SpeechError(
                 kind: .httpStatus, status: Int(response.status.code),
                 retryAfter: RetryAfter.seconds(fromHeader: response.headers.first(name: "Retry-After")),
