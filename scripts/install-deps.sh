@@ -8,6 +8,7 @@ packages=(
   libsqlite3-dev          # GRDB
   libhiredis-dev          # Redis client (RESP codec)
   libsndfile1-dev         # audio files
+  libsamplerate0-dev      # resampling
   libespeak-ng-dev        # speech synthesis
   libpocketsphinx-dev pocketsphinx-en-us   # speech recognition and its English model
   redis-server            # the tests' real Redis

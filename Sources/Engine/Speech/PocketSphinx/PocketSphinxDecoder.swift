@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+import CPocketSphinx
+import Foundation
+import Synchronization
+
+/// One pocketsphinx decoder (`ps_decoder_t`) with its model loaded, set up for a configuration's search.
+///
+/// `@unchecked Sendable`: a decoder is not thread-safe, and ``PocketSphinxRecognizer`` hands each
+/// one to a single job at a time (taken from and returned to its pool under a lock); it crosses
+/// threads only between jobs.
+final class PocketSphinxDecoder: @unchecked Sendable {
+    /// Samples per `ps_process_raw` call, as `pocketsphinx_continuous` feeds them: whole-buffer
+    /// calls recognize worse (PLATFORM.md, pitfall 3).
+    static let blockSamples = 2048
+    /// The rate the acoustic model was trained at.
+    static let sampleRate = 16_000
+
+    private let decoder: OpaquePointer
+
+    /// Loads the model (about half a second) and sets up the search.
+    /// - Throws: ``SpeechError`` of kind `notConfigured` when the model or the search cannot be loaded.
+    init(_ configuration: PocketSphinxConfiguration) throws {
+        Self.silenceLogging
+        // One load at a time in the process: sphinxbase keeps global state (its log file among
+        // it), and concurrent ps_init calls with `-logfn` once deadlocked inside stdio.
+        decoder = try Self.loading.withLock { _ in try Self.load(configuration) }
+    }
+
+    deinit {
+        ps_free(decoder)
+    }
+
+    private static func load(_ configuration: PocketSphinxConfiguration) throws -> OpaquePointer {
+        let model = configuration.modelDirectory
+        var arguments = [
+            "hub", "-hmm", model + "/en-us", "-dict", model + "/cmudict-en-us.dict", "-samprate", String(sampleRate),
+        ]
+        if case .languageModel = configuration.search { arguments += ["-lm", model + "/en-us.lm.bin"] }
+        var argv = arguments.map { strdup($0) }
+        defer { argv.forEach { free($0) } }
+        guard let config = cmd_ln_parse_r(nil, ps_args(), Int32(argv.count), &argv, 1) else {
+            throw SpeechError(kind: .notConfigured, message: "pocketsphinx refused its arguments (model \(model))")
+        }
+        defer { cmd_ln_free_r(config) }
+        guard let decoder = ps_init(config) else {
+            throw SpeechError(kind: .notConfigured, message: "pocketsphinx could not load the model in \(model)")
+        }
+        do {
+            try setUpSearch(configuration.search, in: decoder)
+        } catch {
+            ps_free(decoder)
+            throw error
+        }
+        return decoder
+    }
+
+    private static func setUpSearch(_ search: PocketSphinxConfiguration.Search, in decoder: OpaquePointer) throws {
+        let name = "hub"
+        switch search {
+        case .languageModel:
+            return
+        case .grammar(let jsgf):
+            guard ps_set_jsgf_string(decoder, name, jsgf) == 0 else {
+                throw SpeechError(kind: .notConfigured, message: "pocketsphinx could not load the JSGF grammar")
+            }
+        case .keywords(let phrases, let threshold):
+            // pocketsphinx takes a keyword list only as a file: one "phrase /threshold/" a line.
+            let list = phrases.map { "\($0.lowercased()) /\(threshold)/\n" }.joined()
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("hub-kws-\(UUID().uuidString).txt").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            guard FileManager.default.createFile(atPath: path, contents: Data(list.utf8)), ps_set_kws(decoder, name, path) == 0 else {
+                throw SpeechError(kind: .notConfigured, message: "pocketsphinx could not load the keyword list")
+            }
+        }
+        guard ps_set_search(decoder, name) == 0 else {
+            throw SpeechError(kind: .notConfigured, message: "pocketsphinx could not switch to its search")
+        }
+    }
+
+    /// Recognizes one utterance of 16 kHz mono samples, fed in blocks with ±1 LSB of dither
+    /// (exact digital silence throws the decoder off). `shouldStop` is asked before every block;
+    /// when it returns an error the utterance is ended and that error thrown.
+    func recognize(_ samples: [Int16], shouldStop: () -> (any Error)?) throws -> String {
+        guard ps_start_utt(decoder) == 0 else { throw SpeechError.malformed("pocketsphinx could not start an utterance") }
+        var dither = DitherSource(seed: UInt64(truncatingIfNeeded: samples.count) &+ 0x9E37_79B9_7F4A_7C15)
+        var block = [Int16](repeating: 0, count: Self.blockSamples)
+        var start = 0
+        while start < samples.count {
+            if let error = shouldStop() {
+                ps_end_utt(decoder)
+                throw error
+            }
+            let count = min(Self.blockSamples, samples.count - start)
+            for index in 0..<count {
+                let value = Int(samples[start + index]) + dither.next()
+                block[index] = Int16(clamping: value)
+            }
+            let processed = block.withUnsafeBufferPointer { ps_process_raw(decoder, $0.baseAddress, count, 0, 0) }
+            guard processed >= 0 else {
+                ps_end_utt(decoder)
+                throw SpeechError.malformed("pocketsphinx failed to process the audio")
+            }
+            start += count
+        }
+        ps_end_utt(decoder)
+        var score: Int32 = 0
+        guard let hypothesis = ps_get_hyp(decoder, &score) else { return "" }
+        // Keyword spotting separates its hits with two spaces.
+        return String(cString: hypothesis).split(separator: " ").joined(separator: " ")
+    }
+
+    /// sphinxbase logs pages to stderr, even while parsing arguments; `err_set_logfp(NULL)` turns
+    /// that off for the process (once). `-logfn /dev/null` is not passed: each ps_init would then
+    /// close and reopen sphinxbase's one global log file (`err_set_logfile`) under decoders that
+    /// may be logging on other threads.
+    private static let silenceLogging: Void = { err_set_logfp(nil) }()
+
+    private static let loading = Mutex(())
+}
+
+/// −1, 0 or +1 at random, cheaply (xorshift64*): dither for every sample of an utterance.
+private struct DitherSource {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed == 0 ? 0x2545_F491_4F6C_DD1D : seed
+    }
+
+    mutating func next() -> Int {
+        state ^= state >> 12
+        state ^= state << 25
+        state ^= state >> 27
+        return Int(((state &* 0x2545_F491_4F6C_DD1D) >> 33) % 3) - 1
+    }
+}
