@@ -29,6 +29,10 @@ func buildApplication(
         engine: components.engine, apiKeys: configuration.gateway.apiKeys.map(\.value), maxBodyBytes: configuration.server.maxBodyBytes,
         logger: logger
     ).addRoutes(to: router)
+    SpeechAPI(
+        speech: components.speech.engine, apiKeys: configuration.gateway.apiKeys.map(\.value), maxUploadBytes: configuration.stt.maxUploadBytes,
+        maxBodyBytes: configuration.server.maxBodyBytes, logger: logger
+    ).addRoutes(to: router)
     components.oneBot.addRoutes(to: router)
     if let web = components.web {
         web.addRoutes(to: router)
@@ -75,7 +79,8 @@ func buildApplication(
     )
     // Shut down in reverse order: the replay service last, so the records of the answers the lanes
     // finish while they drain are written before the end.
-    app.addServices(components.replay, components.httpClientService, components.realtimeLane, components.noticeLane, components.usage)
+    app.addServices(
+        components.replay, components.httpClientService, components.realtimeLane, components.noticeLane, components.speech.lane, components.usage)
     if let redis = components.redis { app.addServices(redis) }
     app.beforeServerStarts {
         try components.database.migrate()

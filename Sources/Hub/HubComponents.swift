@@ -22,6 +22,8 @@ struct HubComponents: Sendable {
     let realtimeLane: Lane
     /// Short notices ("busy", "slow down") sent off the doors' read paths.
     let noticeLane: Lane
+    /// Speech synthesis and recognition, on the `cpu` lane.
+    let speech: SpeechComponents
     let engine: ConversationEngine
     /// Answers what the previous run accepted and left unanswered.
     let replay: InboxReplayService
@@ -133,9 +135,10 @@ struct HubComponents: Sendable {
             rateLimitPerUser: chat.rateLimit.perUser.rate, rateLimitPerGroup: chat.rateLimit.perGroup.rate,
             rateLimitPerUserByPlatform: [.web: configuration.web.rateLimit.rate, .api: configuration.gateway.rateLimit.rate],
             replayWindow: configuration.engine.replayWindow)
+        speech = SpeechComponents(configuration, client: client, usage: usage, metrics: metrics, logger: logger)
         engine = ConversationEngine(
             settings: settings, store: store, inbox: sqlite.inbox, models: models, router: router, lane: realtimeLane, noticeLane: noticeLane, cache: sharedState,
-            responseCache: self.responseCache, metrics: metrics,
+            responseCache: self.responseCache, metrics: metrics, voice: speech.composer,
             logger: logger)
 
         let onebot = configuration.onebot

@@ -19,7 +19,7 @@ private final class StubSpeechService: Sendable {
 
     let received = Locked<[Received]>([])
 
-    static let wav: [UInt8] = try! WAVFile.encode(PCMAudio(samples: [0, 1200, -1200, 32_767], sampleRate: 22_050))
+    static let wav: [UInt8] = try! AudioEncoder().encode(PCMAudio(samples: [0, 1200, -1200, 32_767], sampleRate: 22_050), as: .wav)
     static let mp3: [UInt8] = Array("ID3".utf8) + [4, 0, 0, 0, 0, 0, 0xFF, 0xFB, 0x90, 0x64]
 
     func router() -> Router<BasicRequestContext> {

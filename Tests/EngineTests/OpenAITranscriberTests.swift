@@ -140,7 +140,7 @@ struct OpenAITranscriberTests {
             _ = try await transcriber(client, port: port, behaviour: "json").transcribe(.pcm(pcm), language: nil, deadline: nil)
             let received = try #require(service.received.value.first)
             #expect(
-                received.part("file") == MultipartPart(name: "file", filename: "audio.wav", contentType: "audio/wav", body: try WAVFile.encode(pcm)))
+                received.part("file") == MultipartPart(name: "file", filename: "audio.wav", contentType: "audio/wav", body: try AudioEncoder().encode(pcm, as: .wav)))
             #expect(received.part("language") == nil)
             #expect(received.part("model")?.text == "whisper-1")
         }
@@ -158,7 +158,7 @@ struct OpenAITranscriberTests {
     }
 
     @Test func whatIsSentForEachInput() throws {
-        let wav = try WAVFile.encode(PCMAudio(samples: [1, 2], sampleRate: 8_000))
+        let wav = try AudioEncoder().encode(PCMAudio(samples: [1, 2], sampleRate: 8_000), as: .wav)
         let opus = Array("OggS".utf8) + [UInt8](repeating: 0, count: 24) + Array("OpusHead".utf8) + [1, 1]
         let vorbis = Array("OggS".utf8) + [UInt8](repeating: 0, count: 24) + Array("\u{1}vorbis".utf8)
         let cases: [(AudioInput, String, String)] = [

@@ -268,13 +268,16 @@ public final class RedisHistoryStore: ConversationStore {
 
     static func encodeSettings(_ settings: SessionSettings) -> [UInt8] {
         var out = [UInt8]()
-        JSONValue.object(["model": settings.model.map(JSONValue.string) ?? .null, "persona": settings.persona.map(JSONValue.string) ?? .null])
+        JSONValue.object([
+            "model": settings.model.map(JSONValue.string) ?? .null, "persona": settings.persona.map(JSONValue.string) ?? .null,
+            "voice": .bool(settings.voice),
+        ])
             .write(into: &out)
         return out
     }
 
     static func decodeSettings(_ bytes: [UInt8]) -> SessionSettings {
         guard let value = try? JSONValue(parsing: bytes) else { return SessionSettings() }
-        return SessionSettings(model: value["model"]?.stringValue, persona: value["persona"]?.stringValue)
+        return SessionSettings(model: value["model"]?.stringValue, persona: value["persona"]?.stringValue, voice: value["voice"]?.boolValue ?? false)
     }
 }

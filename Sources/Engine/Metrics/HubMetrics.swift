@@ -43,6 +43,15 @@ public struct HubMetrics: Sendable {
         ).recordNanoseconds(duration.nanoseconds)
     }
 
+    /// One attempt of a speech provider finished after `duration`: `kind` is `tts` or `stt`,
+    /// `outcome` `ok`, `cancelled` or the failure (`timeout`, `http_503`, …).
+    public func speechAttempt(kind: String, provider: String, outcome: String, duration: Duration) {
+        Timer(
+            label: "hub_speech_request_duration_seconds",
+            dimensions: [("kind", kind), ("provider", provider), ("outcome", outcome)], factory: factory
+        ).recordNanoseconds(duration.nanoseconds)
+    }
+
     /// How many bots are connected on `door`.
     public func connectedBots(door: String, count: Int) {
         Gauge(label: "hub_connected_bots", dimensions: [("door", door)], factory: factory).record(count)

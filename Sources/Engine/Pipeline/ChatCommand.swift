@@ -13,6 +13,8 @@ public enum ChatCommand: Sendable, Hashable {
     case model(String?)
     /// `/persona` shows the persona; `/persona TEXT` sets it; `/persona reset` restores the default.
     case persona(String?)
+    /// `/voice` shows whether answers are spoken; `/voice on` and `/voice off` switch it.
+    case voice(String?)
 
     /// The command in `text` (which starts right after the prefix), or nil when it names no command.
     public static func parse(_ text: String) -> ChatCommand? {
@@ -33,6 +35,7 @@ public enum ChatCommand: Sendable, Hashable {
         case "stop": return .stop
         case "model": return .model(argument)
         case "persona": return .persona(argument)
+        case "voice": return .voice(argument)
         default: return nil
         }
     }

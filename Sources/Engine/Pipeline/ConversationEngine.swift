@@ -61,12 +61,16 @@ public final class ConversationEngine: Sendable {
     let turnCounter = Atomic<UInt64>(0)
     let metrics: HubMetrics
     let logger: Logger
+    /// Speaks answers for sessions that turned `/voice on`; nil when the hub has no speech.
+    let voice: SpokenReplyComposer?
 
     public init(
         settings: EngineSettings, store: any ConversationStore, inbox: any Inbox, models: ChatModels, router: ChatRouter, lane: Lane,
         noticeLane: Lane? = nil,
-        cache: any Cache = InProcessCache(), responseCache: ResponseCache? = nil, metrics: HubMetrics = .disabled, logger: Logger
+        cache: any Cache = InProcessCache(), responseCache: ResponseCache? = nil, metrics: HubMetrics = .disabled,
+        voice: SpokenReplyComposer? = nil, logger: Logger
     ) {
+        self.voice = voice
         self.noticeLane = noticeLane
         self.router = router
         self.settings = settings
@@ -364,9 +368,13 @@ public final class ConversationEngine: Sendable {
         try await store.append(
             [StoredMessage(role: .user, content: userText, createdAt: event.receivedAt), StoredMessage(role: .assistant, content: answer)],
             to: key, answering: InboxReply(eventKey: event.id, receivedAt: event.receivedAt, text: shown))
+        var parts: [ReplyPart] = [.text(shown)]
+        if snapshot.settings.voice, !answer.isEmpty, let voice {
+            parts = await voice.reply(to: answer, text: parts, logger: logger)
+        }
         return .final(
             decorate(
-                Reply(parts: [.text(shown)], model: completion.model, usage: completion.usage, finishReason: completion.finishReason),
+                Reply(parts: parts, model: completion.model, usage: completion.usage, finishReason: completion.finishReason),
                 for: event))
     }
 
@@ -475,6 +483,7 @@ public final class ConversationEngine: Sendable {
                 \(prefix)stop: stop the answer being written
                 \(prefix)model [name]: show the model, or switch to another
                 \(prefix)persona [text | reset]: show or set how I behave
+                \(prefix)voice [on | off]: hear the answers spoken too
                 """)
         case .stop:
             return .text("Stopped.")
@@ -511,6 +520,20 @@ public final class ConversationEngine: Sendable {
             }
             try await store.updateSettings(key) { $0.persona = text }
             return .text("Persona updated.")
+        case .voice(nil):
+            let on = try await store.snapshot(key, limit: 0).settings.voice
+            guard voice != nil else { return .text("Voice replies are not available on this hub.") }
+            return .text("Voice replies are \(on ? "on" : "off"). Send \(prefix)voice \(on ? "off" : "on") to switch.")
+        case .voice(let choice?):
+            let on: Bool
+            switch choice.lowercased() {
+            case "on", "yes", "1", "true", "开", "打开": on = true
+            case "off", "no", "0", "false", "关", "关闭": on = false
+            default: return .text("Send \(prefix)voice on or \(prefix)voice off.")
+            }
+            guard voice != nil || !on else { return .text("Voice replies are not available on this hub.") }
+            try await store.updateSettings(key) { $0.voice = on }
+            return .text(on ? "Voice replies on: I'll speak my answers too." : "Voice replies off.")
         }
     }
 

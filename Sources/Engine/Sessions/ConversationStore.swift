@@ -24,10 +24,13 @@ public struct SessionSettings: Sendable, Hashable {
     public var model: String?
     /// The persona set with `/persona`, nil for the configured one.
     public var persona: String?
+    /// Answers are spoken too (`/voice on`).
+    public var voice: Bool
 
-    public init(model: String? = nil, persona: String? = nil) {
+    public init(model: String? = nil, persona: String? = nil, voice: Bool = false) {
         self.model = model
         self.persona = persona
+        self.voice = voice
     }
 }
 

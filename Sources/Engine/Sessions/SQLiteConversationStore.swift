@@ -29,8 +29,8 @@ public struct SQLiteConversationStore: ConversationStore {
         return try await database.pool.read { db in
             // Cached statements: the hot path never re-parses SQL.
             let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT model, persona FROM conversations WHERE key = ?"), arguments: [id])
-            let settings = SessionSettings(model: row?["model"], persona: row?["persona"])
+                db.cachedStatement(sql: "SELECT model, persona, voice FROM conversations WHERE key = ?"), arguments: [id])
+            let settings = SessionSettings(model: row?["model"], persona: row?["persona"], voice: row?["voice"] ?? false)
             let rows = try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT id, role, content, created_at FROM messages WHERE conversation_key = ? ORDER BY id DESC LIMIT ?"),
                 arguments: [id, max(0, limit)])
@@ -79,12 +79,12 @@ public struct SQLiteConversationStore: ConversationStore {
         let now = Date().timeIntervalSince1970
         try await writer.write { db in
             try Self.ensureConversation(db, key: key, now: now)
-            let row = try Row.fetchOne(db, sql: "SELECT model, persona FROM conversations WHERE key = ?", arguments: [id])
-            var settings = SessionSettings(model: row?["model"], persona: row?["persona"])
+            let row = try Row.fetchOne(db, sql: "SELECT model, persona, voice FROM conversations WHERE key = ?", arguments: [id])
+            var settings = SessionSettings(model: row?["model"], persona: row?["persona"], voice: row?["voice"] ?? false)
             update(&settings)
             try db.execute(
-                sql: "UPDATE conversations SET model = ?, persona = ?, updated_at = ? WHERE key = ?",
-                arguments: [settings.model, settings.persona, now, id])
+                sql: "UPDATE conversations SET model = ?, persona = ?, voice = ?, updated_at = ? WHERE key = ?",
+                arguments: [settings.model, settings.persona, settings.voice, now, id])
         }
     }
 

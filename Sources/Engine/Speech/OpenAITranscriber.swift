@@ -99,7 +99,7 @@ public struct OpenAITranscriber: SpeechRecognizer {
         switch audio {
         case .pcm(let pcm):
             guard pcm.frameCount > 0 else { throw SpeechError.badInput("no audio") }
-            return Upload(bytes: try WAVFile.encode(pcm), filename: "audio.wav", contentType: AudioFormat.wav.mediaType)
+            return Upload(bytes: try AudioEncoder().encode(pcm, as: .wav), filename: "audio.wav", contentType: AudioFormat.wav.mediaType)
         case .encoded(let bytes, let declared):
             guard !bytes.isEmpty else { throw SpeechError.badInput("no audio") }
             switch declared ?? sniffFormat(bytes) {

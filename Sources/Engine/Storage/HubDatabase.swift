@@ -115,6 +115,10 @@ public struct HubDatabase: Sendable {
                     ALTER TABLE usage ADD COLUMN quantity REAL NOT NULL DEFAULT 0;
                     """)
         }
+        migrator.registerMigration("v5-session-voice") { db in
+            // `/voice on`: the session's answers are spoken too.
+            try db.execute(sql: "ALTER TABLE conversations ADD COLUMN voice INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

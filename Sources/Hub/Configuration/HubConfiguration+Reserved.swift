@@ -5,16 +5,14 @@ extension HubConfiguration {
     /// not use yet, each with what it will drive. `hub check-config` and `hub serve` name those a
     /// configuration sets, rather than ignoring them silently.
     static let reservedSections: [(path: String, purpose: String)] = [
-        ("tts", "speech synthesis"), ("stt", "speech recognition"), ("image", "image generation"),
-        ("lanes.cpu", "speech work"), ("lanes.batch", "image jobs"),
+        ("image", "image generation"), ("lanes.batch", "image jobs"),
     ]
 
     /// One line for each reserved section that differs from its default here.
     var reservedNotes: [String] {
         let defaults = HubConfiguration()
         let changed: [String: Bool] = [
-            "tts": tts != defaults.tts, "stt": stt != defaults.stt, "image": image != defaults.image,
-            "lanes.cpu": lanes.cpu != defaults.lanes.cpu, "lanes.batch": lanes.batch != defaults.lanes.batch,
+            "image": image != defaults.image, "lanes.batch": lanes.batch != defaults.lanes.batch,
         ]
         return Self.reservedSections.filter { changed[$0.path] == true }.map { section in
             "\(section.path) is reserved for a later release (\(section.purpose)): accepted, checked and not used yet"

@@ -30,9 +30,10 @@ struct HubConfiguration: Sendable, Codable, Equatable, ConfigurationSection {
     var image = ImageSettings()
     var lanes = LaneSettings()
     var engine = EngineConfiguration()
+    var voice = VoiceSettings()
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case server, storage, redis, admin, gateway, onebot, web, chat, llm, tts, stt, image, lanes, engine
+        case server, storage, redis, admin, gateway, onebot, web, chat, llm, tts, stt, image, lanes, engine, voice
     }
 }
 
@@ -53,6 +54,7 @@ extension HubConfiguration {
         image = try container.decode(.image, default: ImageSettings())
         lanes = try container.decode(.lanes, default: LaneSettings())
         engine = try container.decode(.engine, default: EngineConfiguration())
+        voice = try container.decode(.voice, default: VoiceSettings())
     }
 
     // MARK: Loading
@@ -117,6 +119,7 @@ extension HubConfiguration {
         image.validate(into: &validator)
         lanes.validate(into: &validator)
         engine.validate(into: &validator)
+        voice.validate(into: &validator)
         try validator.throwIfInvalid()
     }
 

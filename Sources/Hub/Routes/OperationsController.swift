@@ -34,6 +34,9 @@ struct OperationsController: Sendable {
                     "storage": .string(storage ? "ok" : "unavailable"),
                     "llm": .string(llm ? "ok" : "no provider configured"),
                     "cache": cacheCheck,
+                    // Speech is reported, not required: chat works without it.
+                    "tts": .string(Self.status(of: components.speech.engine.synthesis.health, what: "speech synthesizer").detail),
+                    "stt": .string(Self.status(of: components.speech.engine.recognition.health, what: "speech recognizer").detail),
                 ],
                 "bots": .array(components.oneBot.registry.connectedBots.map { .int($0) }),
             ]
@@ -61,21 +64,18 @@ struct OperationsController: Sendable {
         }
         let storage = await components.store.isHealthy()
         report("storage", storage ? "healthy" : "unhealthy", storage ? "SQLite \(components.configuration.storage.sqlitePath)" : "SQLite cannot be read")
-        let routes = components.router.health
-        let usable = routes.filter { !$0.disabled && $0.breaker != "open" }.count
-        switch (routes.count, usable) {
-        case (0, _): report("llm", "unhealthy", "no LLM provider configured")
-        case (_, 0): report("llm", "unhealthy", "every route is out of rotation or has its breaker open")
-        case (let all, let up) where up < all: report("llm", "degraded", "\(up) of \(all) routes usable")
-        case (let all, _): report("llm", "healthy", "\(all) route\(all == 1 ? "" : "s") usable")
-        }
+        let llm = Self.status(of: components.router.health, what: "LLM provider")
+        report("llm", llm.status, llm.detail)
         switch components.redis {
         case nil: report("cache", "healthy", "in process")
         case let redis? where redis.isUp: report("cache", "healthy", "Redis")
         case let redis?: report("cache", "degraded", "Redis down, using the in-process fallback (\(redis.lastError))")
         }
-        report("tts", "unavailable", "speech synthesis is not part of this build yet")
-        report("stt", "unavailable", "speech recognition is not part of this build yet")
+        let speech = components.speech.engine
+        let tts = Self.status(of: speech.synthesis.health, what: "speech synthesizer")
+        report("tts", tts.status, tts.detail)
+        let stt = Self.status(of: speech.recognition.health, what: "speech recognizer")
+        report("stt", stt.status, stt.detail)
         let essential = [services["storage"], services["llm"], services["cache"]].compactMap { $0?.stringValue }
         let status = essential.contains("unhealthy") ? "unhealthy" : essential.contains("degraded") ? "degraded" : "healthy"
         let body: JSONValue = [
@@ -83,5 +83,17 @@ struct OperationsController: Sendable {
             "details": .object(details),
         ]
         return Response.json(status == "unhealthy" ? .serviceUnavailable : .ok, body)
+    }
+
+    /// A provider kind's status word and detail from its routes: unhealthy when none is configured
+    /// or none is usable (out of rotation, breaker open), degraded when some are not.
+    static func status(of routes: [RouteHealth], what: String) -> (status: String, detail: String) {
+        let usable = routes.filter { !$0.disabled && $0.breaker != "open" }.count
+        switch (routes.count, usable) {
+        case (0, _): return ("unhealthy", "no \(what) configured")
+        case (_, 0): return ("unhealthy", "every route is out of rotation or has its breaker open")
+        case (let all, let up) where up < all: return ("degraded", "\(up) of \(all) routes usable")
+        case (let all, _): return ("healthy", "\(all) route\(all == 1 ? "" : "s") usable")
+        }
     }
 }
