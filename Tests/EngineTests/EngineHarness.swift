@@ -22,7 +22,8 @@ struct EngineHarness: Sendable {
 
     static func run(
         settings: EngineSettings = EngineSettings(), upstream: EngineTestUpstream = EngineTestUpstream(), laneConcurrency: Int = 16,
-        laneQueue: Int = 256, cache: any Cache = InProcessCache(), _ body: @escaping @Sendable (EngineHarness) async throws -> Void
+        laneQueue: Int = 256, cache: any Cache = InProcessCache(), voice: SpokenReplyComposer? = nil,
+        _ body: @escaping @Sendable (EngineHarness) async throws -> Void
     ) async throws {
         let database = try makeTemporaryDatabase()
         defer { removeTemporaryDatabase(database) }
@@ -57,7 +58,7 @@ struct EngineHarness: Sendable {
                     let store = SQLiteConversationStore(database: database)
                     let engine = ConversationEngine(
                         settings: settings, store: store, inbox: store.inbox, models: ChatModels(providers: [provider], defaultModel: "m"), router: router,
-                        lane: lane, noticeLane: notices, cache: cache, logger: logger)
+                        lane: lane, noticeLane: notices, cache: cache, voice: voice, logger: logger)
                     let ran: Result<Void, any Error>
                     do {
                         try await body(EngineHarness(engine: engine, store: store, router: router, upstream: upstream, usage: usage))
