@@ -103,6 +103,8 @@ final class RecordingSink: AnswerSink {
     }
 
     let showsProgress: Bool
+    /// Like a chat door that sends voice (QQ).
+    var deliversAudio: Bool { true }
     private let received = Mutex([Received]())
     /// When set, every part waits for it to open before it is taken (a door that is slow to send).
     private let gate: Gate?

@@ -12,6 +12,8 @@ struct OneBotReplySink: AnswerSink {
     let door: OneBotDoor
 
     var showsProgress: Bool { false }
+    /// Voice goes out as `record` segments.
+    var deliversAudio: Bool { true }
 
     func receive(_ part: AnswerPart, answering event: ConversationEvent) async throws -> [String] {
         switch part {

@@ -52,6 +52,10 @@ public protocol AnswerSink: Sendable {
     /// Whether the door also wants each sentence as it ends (a door that speaks); default false.
     var wantsSentences: Bool { get }
 
+    /// Whether the door can deliver ``ReplyPart/audio(bytes:format:)`` parts, so that a session
+    /// with `/voice on` is worth speaking to; default false.
+    var deliversAudio: Bool { get }
+
     /// Takes the next part of the answer to `event` and returns the platform ids of the messages it
     /// sent for it (so that a user's reply to one of them addresses the bot). The engine waits for
     /// it: a slow door slows its own answer, never another door's.
@@ -60,4 +64,5 @@ public protocol AnswerSink: Sendable {
 
 extension AnswerSink {
     public var wantsSentences: Bool { false }
+    public var deliversAudio: Bool { false }
 }

@@ -369,7 +369,7 @@ public final class ConversationEngine: Sendable {
             [StoredMessage(role: .user, content: userText, createdAt: event.receivedAt), StoredMessage(role: .assistant, content: answer)],
             to: key, answering: InboxReply(eventKey: event.id, receivedAt: event.receivedAt, text: shown))
         var parts: [ReplyPart] = [.text(shown)]
-        if snapshot.settings.voice, !answer.isEmpty, let voice {
+        if snapshot.settings.voice, sink.deliversAudio, !answer.isEmpty, let voice {
             parts = await voice.reply(to: answer, text: parts, logger: logger)
         }
         return .final(
