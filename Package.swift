@@ -152,6 +152,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "SpeechBench",
+            dependencies: ["Engine"],
+            path: "Benchmarks/SpeechBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "ReferenceBot",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

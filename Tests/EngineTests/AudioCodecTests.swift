@@ -70,6 +70,21 @@ func testTone(sampleRate: Int, channels: Int, seconds: Double = 1) -> PCMAudio {
         #expect(error.kind == .unsupported)
     }
 
+    @Test func otherSampleWidthsAreConvertedTo16Bits() throws {
+        // 8-bit WAV is unsigned: 0x80 is zero. 24-bit keeps its top 16 bits. Float ±1 is full scale.
+        let eight = try AudioDecoder().decode(waveFile(sampleRate: 8_000, channels: 1, bits: 8, declaredDataBytes: 4, data: [0x80, 0xFF, 0x00, 0xC0]))
+        #expect(eight.samples == [0, 32_512, -32_768, 16_384])
+        let twentyFour = try AudioDecoder().decode(
+            waveFile(sampleRate: 44_100, channels: 2, bits: 24, declaredDataBytes: 6, data: [0x56, 0x34, 0x12, 0x00, 0x00, 0x80]))
+        #expect(twentyFour.samples == [0x1234, -32_768])
+        #expect(twentyFour.channels == 2)
+        let float: [Float] = [0.5, -1]
+        let floatBytes = float.flatMap { value in (0..<4).map { UInt8(truncatingIfNeeded: value.bitPattern >> (8 * $0)) } }
+        let decoded = try AudioDecoder().decode(
+            waveFile(sampleRate: 48_000, channels: 1, bits: 32, formatTag: 3, declaredDataBytes: 8, data: floatBytes))
+        #expect(decoded.samples == [16_384, -32_768])
+    }
+
     // MARK: - Broken input
 
     @Test func emptyAndGarbageAreBadInput() throws {
@@ -139,12 +154,16 @@ func testTone(sampleRate: Int, channels: Int, seconds: Double = 1) -> PCMAudio {
         #expect(containing.isEmpty || error.message.contains(containing), "\(error)", sourceLocation: sourceLocation)
     }
 
-    /// A RIFF WAVE file with a 16-bit PCM `fmt ` chunk whose `data` chunk declares `declaredDataBytes`.
-    func waveFile(sampleRate: Int, channels: Int, declaredDataBytes: Int, data: [UInt8]) -> [UInt8] {
+    /// A RIFF WAVE file with a PCM (`formatTag` 1) or float (3) `fmt ` chunk whose `data` chunk
+    /// declares `declaredDataBytes`.
+    func waveFile(
+        sampleRate: Int, channels: Int, bits: Int = 16, formatTag: Int = 1, declaredDataBytes: Int, data: [UInt8]
+    ) -> [UInt8] {
         func le32(_ value: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
         func le16(_ value: Int) -> [UInt8] { (0..<2).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+        let blockAlign = channels * bits / 8
         var file = Array("RIFF".utf8) + le32(min(36 + declaredDataBytes, 0xFFFF_FFF0)) + Array("WAVEfmt ".utf8)
-        file += le32(16) + le16(1) + le16(channels) + le32(sampleRate) + le32(sampleRate * channels * 2) + le16(channels * 2) + le16(16)
+        file += le32(16) + le16(formatTag) + le16(channels) + le32(sampleRate) + le32(sampleRate * blockAlign) + le16(blockAlign) + le16(bits)
         file += Array("data".utf8) + le32(declaredDataBytes) + data
         return file
     }

@@ -68,6 +68,7 @@ import Testing
         #expect(results.count == 6)
         for (expected, text) in results { #expect(text == expected) }
         #expect(recognizer.load == 0)
+        #expect(recognizer.idleDecoders == 2)
     }
 
     @Test func beyondTheWaitingRoomIsBusy() async throws {
@@ -118,6 +119,15 @@ import Testing
         }
         #expect(garbage.kind == .badInput)
         #expect(recognizer.load == 0)
+    }
+
+    @Test func prepareLoadsThePool() async throws {
+        let recognizer = PocketSphinxRecognizer(PocketSphinxConfiguration(search: .grammar(jsgf: Self.grammar), poolSize: 3))
+        #expect(recognizer.idleDecoders == 0)
+        try await recognizer.prepare()
+        #expect(recognizer.idleDecoders == 3)
+        try await recognizer.prepare()
+        #expect(recognizer.idleDecoders == 3)
     }
 
     @Test func aMissingModelOrBadGrammarIsNotConfigured() async throws {

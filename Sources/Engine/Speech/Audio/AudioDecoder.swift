@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import CSampleRate
 import CSndfile
 
 /// Decodes an audio file held in memory into 16-bit samples, within ``AudioLimits``.
@@ -108,9 +109,26 @@ public struct AudioDecoder: Sendable {
         var samples = [Int16]()
         samples.reserveCapacity(min(expectedFrames ?? blockFrames, maxFrames) * channels)
         var block = [Int16](repeating: 0, count: blockFrames * channels)
+        // libsndfile hands float samples to sf_readf_short unscaled (0.5 becomes 0) unless told to
+        // scale by the file's peak; they are read as floats and converted at full scale instead.
+        let subtype = Int(info.format) & Int(SF_FORMAT_SUBMASK)
+        let floatSamples = subtype == Int(SF_FORMAT_FLOAT) || subtype == Int(SF_FORMAT_DOUBLE)
+        var floatBlock = [Float](repeating: 0, count: floatSamples ? blockFrames * channels : 0)
         var frames = 0
         while true {
-            let read = block.withUnsafeMutableBufferPointer { sf_readf_short(handle, $0.baseAddress, sf_count_t(blockFrames)) }
+            let read: sf_count_t
+            if floatSamples {
+                read = floatBlock.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, sf_count_t(blockFrames)) }
+                if read > 0 {
+                    floatBlock.withUnsafeBufferPointer { source in
+                        block.withUnsafeMutableBufferPointer { target in
+                            src_float_to_short_array(source.baseAddress, target.baseAddress, Int32(Int(read) * channels))
+                        }
+                    }
+                }
+            } else {
+                read = block.withUnsafeMutableBufferPointer { sf_readf_short(handle, $0.baseAddress, sf_count_t(blockFrames)) }
+            }
             guard read > 0 else { break }
             frames += Int(read)
             guard frames <= maxFrames else {

@@ -23,7 +23,8 @@ public struct PocketSphinxConfiguration: Sendable, Hashable {
     /// `cmudict-en-us.dict`.
     public var modelDirectory: String
     public var search: Search
-    /// Decoders, each with its own thread, so recognitions at once (a decoder holds the model: ~40 MB).
+    /// Decoders, each with its own thread, so recognitions at once (a decoder with the language
+    /// model holds about 90 MB and takes 0.3 s to load; Benchmarks/README.md).
     public var poolSize: Int
     /// Recognitions that may wait for a decoder; past that a request is refused as busy.
     public var maxWaiting: Int

@@ -33,6 +33,8 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
     private struct PoolState {
         /// Loaded decoders not in use.
         var idle: [PocketSphinxDecoder] = []
+        /// Decoders taken by recognitions.
+        var inUse = 0
         /// Recognitions running or queued.
         var admitted = 0
     }
@@ -49,13 +51,13 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
         threads.shutdownGracefully { _ in }
     }
 
-    /// Loads one decoder now (about half a second) rather than on the first request, and checks
-    /// the model and the search.
+    /// Loads the pool's decoders now (a quarter to half a second each, one after another)
+    /// rather than on first use, which also checks the model and the search.
     /// - Throws: ``SpeechError`` of kind `notConfigured`.
     public func prepare() async throws {
         try await threads.runIfActive {
-            let decoder = try self.takeDecoder()
-            self.giveBack(decoder)
+            let missing = self.configuration.poolSize - self.state.withLock { $0.idle.count + $0.inUse }
+            for _ in 0..<max(0, missing) { self.keep(try PocketSphinxDecoder(self.configuration), returning: false) }
         }
     }
 
@@ -78,6 +80,9 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
 
     /// Recognitions running or waiting now.
     public var load: Int { state.withLock { $0.admitted } }
+
+    /// Loaded decoders waiting for work.
+    var idleDecoders: Int { state.withLock { $0.idle.count } }
 
     // MARK: - Admission
 
@@ -124,14 +129,33 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
         return Transcript(text: text, language: "en", duration: audio.seconds)
     }
 
-    /// An idle decoder, or a new one: at most `poolSize` are ever made, as only that many threads take them.
+    /// An idle decoder, or a new one. Only `poolSize` threads take decoders, so no more are in
+    /// use at once; one made while ``prepare()`` was loading is dropped when given back.
     private func takeDecoder() throws -> PocketSphinxDecoder {
-        if let decoder = state.withLock({ $0.idle.popLast() }) { return decoder }
-        return try PocketSphinxDecoder(configuration)
+        let idle = state.withLock { state -> PocketSphinxDecoder? in
+            state.inUse += 1
+            return state.idle.popLast()
+        }
+        if let idle { return idle }
+        do {
+            return try PocketSphinxDecoder(configuration)
+        } catch {
+            state.withLock { $0.inUse -= 1 }
+            throw error
+        }
     }
 
+    /// Returns a decoder taken with ``takeDecoder()``.
     private func giveBack(_ decoder: PocketSphinxDecoder) {
-        state.withLock { $0.idle.append(decoder) }
+        keep(decoder, returning: true)
+    }
+
+    /// Puts `decoder` with the idle ones, unless the pool is full without it.
+    private func keep(_ decoder: PocketSphinxDecoder, returning: Bool) {
+        state.withLock { state in
+            if returning { state.inUse -= 1 }
+            if state.idle.count + state.inUse < configuration.poolSize { state.idle.append(decoder) }
+        }
     }
 }
 
