@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 import AsyncHTTPClient
+import Engine
 import ServiceLifecycle
 import NIOCore
 
 /// Owns the hub's outbound `HTTPClient` (one keep-alive pool for every provider and OneBot HTTP
-/// API) and shuts it down after the server has stopped.
+/// API) and the guarded fetcher of media users send (voice messages), and shuts both down after
+/// the server has stopped.
 struct HTTPClientService: Service {
     let client: HTTPClient
+    let fetcher: GuardedFetcher
 
-    init(connectTimeout: Duration, readTimeout: Duration) {
+    init(connectTimeout: Duration, readTimeout: Duration, fetchPolicy: FetchPolicy) {
+        fetcher = GuardedFetcher(policy: fetchPolicy)
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .init(connectTimeout), read: .init(readTimeout))
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
@@ -20,6 +24,7 @@ struct HTTPClientService: Service {
 
     func run() async throws {
         try? await gracefulShutdown()
+        try? await fetcher.shutdown()
         try await client.shutdown()
     }
 }

@@ -74,7 +74,8 @@ struct HubComponents: Sendable {
         let llm = configuration.llm
         let longestTimeout = llm.providers.map(\.timeout).max() ?? 30
         httpClientService = HTTPClientService(
-            connectTimeout: .seconds(llm.providers.map(\.connectTimeout).max() ?? 5), readTimeout: .seconds(max(60, longestTimeout)))
+            connectTimeout: .seconds(llm.providers.map(\.connectTimeout).max() ?? 5), readTimeout: .seconds(max(60, longestTimeout)),
+            fetchPolicy: FetchPolicy(allowedHosts: Set(configuration.voice.allowedHosts), maxBytes: configuration.stt.maxUploadBytes, timeout: .seconds(15)))
         let client = httpClientService.client
         models = ChatModels(
             providers: llm.providers.map { provider in
@@ -148,7 +149,7 @@ struct HubComponents: Sendable {
                 actionTimeout: .seconds(onebot.actionTimeout), mediaActionTimeout: .seconds(onebot.mediaActionTimeout),
                 maxFrameBytes: onebot.maxFrameBytes, maxBodyBytes: min(onebot.maxFrameBytes, max(configuration.server.maxBodyBytes, 1 << 20)),
                 maxMessageLength: min(onebot.maxMessageLength, chat.maxReplyLength), replyWait: .seconds(onebot.replyWait), heartbeatGrace: .seconds(onebot.heartbeatGrace)),
-            engine: engine, outbox: outbox, httpClient: client, metrics: metrics, logger: logger)
+            engine: engine, outbox: outbox, httpClient: client, mediaFetcher: httpClientService.fetcher, metrics: metrics, logger: logger)
 
         let webSettings = configuration.web
         web =

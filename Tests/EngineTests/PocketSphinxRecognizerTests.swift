@@ -84,7 +84,7 @@ import Testing
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
-        let busy = outcomes.filter { if case .failure(let error) = $0 { error.kind == .transport && error.message.hasPrefix("busy") } else { false } }
+        let busy = outcomes.filter { if case .failure(let error) = $0 { error.kind == .busy } else { false } }
         let recognized = outcomes.filter { if case .success("play some music please") = $0 { true } else { false } }
         #expect(busy.count >= 1)
         #expect(recognized.count >= 1)

@@ -37,14 +37,18 @@ public final class OneBotDoor: Sendable {
     let handshake: OneBotHandshake
     let metrics: HubMetrics
     let logger: Logger
+    /// Fetches voice messages given as URLs, with the hub's guards; nil: only `base64://` and
+    /// `get_record` answers that carry the audio.
+    let mediaFetcher: GuardedFetcher?
     private let statuses = Mutex([Int64: BotStatus]())
     /// Bots whose outbox is being flushed, each with whether another flush was asked for meanwhile.
     private let flushes = Mutex([Int64: Bool]())
 
     public init(
-        settings: OneBotDoorSettings, engine: ConversationEngine, outbox: Outbox?, httpClient: HTTPClient, metrics: HubMetrics = .disabled,
-        logger: Logger
+        settings: OneBotDoorSettings, engine: ConversationEngine, outbox: Outbox?, httpClient: HTTPClient, mediaFetcher: GuardedFetcher? = nil,
+        metrics: HubMetrics = .disabled, logger: Logger
     ) {
+        self.mediaFetcher = mediaFetcher
         self.settings = settings
         self.engine = engine
         self.outbox = outbox

@@ -30,6 +30,16 @@ public enum OneBotEventNormalizer {
 
     /// Maps OneBot segments to engine segments. The @ that QQ clients put right after a reply
     /// segment (mentioning the quoted author) is dropped unless it mentions the bot.
+    /// A received `record` segment's audio: `base64://` or an http(s) `file` as it is, else the
+    /// implementation's file name (for `get_record`) with the `url` it gave.
+    static func voice(file: String?, url: String?) -> MediaReference {
+        let url = url.flatMap { $0.isEmpty ? nil : $0 }
+        guard let file, !file.isEmpty else { return .url(url ?? "") }
+        let lowered = file.lowercased()
+        if lowered.hasPrefix("base64://") || lowered.hasPrefix("http://") || lowered.hasPrefix("https://") { return .url(file) }
+        return .platformFile(id: file, url: url)
+    }
+
     static func segments(_ segments: [OneBotSegment], selfID: Int64) -> [Segment] {
         var result = [Segment]()
         var afterLeadingReply = false
@@ -56,7 +66,7 @@ public enum OneBotEventNormalizer {
                 result.append(.image(.url(segment["url"]?.textValue ?? segment["file"]?.textValue ?? "")))
             case "record":
                 afterLeadingReply = false
-                result.append(.audio(.url(segment["url"]?.textValue ?? segment["file"]?.textValue ?? "")))
+                result.append(.audio(Self.voice(file: segment["file"]?.textValue, url: segment["url"]?.textValue)))
             default:
                 afterLeadingReply = false
                 result.append(.unknown(type: segment.type, data: segment.json["data"] ?? .null))

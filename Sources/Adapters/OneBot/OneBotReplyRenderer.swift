@@ -42,6 +42,7 @@ public enum OneBotReplyRenderer {
                 switch media {
                 case .url(let url): file = url
                 case .bytes(let bytes, _): file = "base64://" + base64(bytes)
+                case .platformFile(let id, let url): file = url ?? id
                 }
                 messages.append(takeHeader() + [OneBotSegment(type: "image", data: [("file", .string(file))])])
             }

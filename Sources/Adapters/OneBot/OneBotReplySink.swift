@@ -14,6 +14,8 @@ struct OneBotReplySink: AnswerSink {
     var showsProgress: Bool { false }
     /// Voice goes out as `record` segments.
     var deliversAudio: Bool { true }
+    /// Voice messages come in as `record` segments.
+    var media: (any MediaSource)? { OneBotMediaSource(door: door) }
 
     func receive(_ part: AnswerPart, answering event: ConversationEvent) async throws -> [String] {
         switch part {

@@ -73,12 +73,15 @@ extension MediaReference {
         switch self {
         case .url(let url): ["url": .string(url)]
         case .bytes(let bytes, let format): ["base64": .string(Data(bytes).base64EncodedString()), "format": .string(format)]
+        case .platformFile(let id, let url): ["file": .string(id), "file_url": url.map(JSONValue.string) ?? .null]
         }
     }
 
     init?(journal value: JSONValue) {
         if let url = value["url"]?.stringValue {
             self = .url(url)
+        } else if let id = value["file"]?.stringValue {
+            self = .platformFile(id: id, url: value["file_url"]?.stringValue)
         } else if let encoded = value["base64"]?.stringValue, let bytes = Data(base64Encoded: encoded), let format = value["format"]?.stringValue {
             self = .bytes(Array(bytes), format: format)
         } else {

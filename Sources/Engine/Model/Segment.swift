@@ -6,6 +6,9 @@ public enum MediaReference: Sendable, Hashable {
     case url(String)
     /// The bytes themselves, with a format such as `wav`, `mp3`, `png`.
     case bytes([UInt8], format: String)
+    /// A file the platform names (fetched through its door, e.g. OneBot's `get_record`), with the
+    /// direct URL it gave too, if any.
+    case platformFile(id: String, url: String?)
 }
 
 /// One piece of a message's content, independent of the door it came through.

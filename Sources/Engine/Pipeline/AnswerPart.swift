@@ -56,6 +56,10 @@ public protocol AnswerSink: Sendable {
     /// with `/voice on` is worth speaking to; default false.
     var deliversAudio: Bool { get }
 
+    /// Where the audio of this door's voice messages comes from; nil (the default) when the door
+    /// receives none.
+    var media: (any MediaSource)? { get }
+
     /// Takes the next part of the answer to `event` and returns the platform ids of the messages it
     /// sent for it (so that a user's reply to one of them addresses the bot). The engine waits for
     /// it: a slow door slows its own answer, never another door's.
@@ -65,4 +69,5 @@ public protocol AnswerSink: Sendable {
 extension AnswerSink {
     public var wantsSentences: Bool { false }
     public var deliversAudio: Bool { false }
+    public var media: (any MediaSource)? { nil }
 }

@@ -39,7 +39,7 @@ public struct ChatPolicy: Sendable {
                 }
             case .quote: break
             case .image: text += "[image]"
-            case .audio: text += "[voice]"
+            case .audio: text += Self.voicePlaceholder
             case .unknown(let type, _): text += "[\(type)]"
             }
         }
@@ -76,6 +76,9 @@ public struct ChatPolicy: Sendable {
         let lowered = text.prefix(longest).lowercased()
         return nicknames.first { lowered.hasPrefix($0.lowercased()) }
     }
+
+    /// What a voice clip reads as in the text a policy sees (it is transcribed before the chat).
+    static let voicePlaceholder = "[voice]"
 
     private static let nicknameSeparators: Set<Character> = [" ", ",", "，", ":", "：", "、", "!", "！", "~", "\u{3000}"]
 }

@@ -334,7 +334,18 @@ public final class ConversationEngine: Sendable {
         await finish(part, for: event, sink: sink, logger: logger)
     }
 
-    private func chat(_ text: String, event: ConversationEvent, key: SessionKey, sink: any AnswerSink, logger: Logger) async throws -> AnswerPart {
+    private func chat(_ typed: String, event: ConversationEvent, key: SessionKey, sink: any AnswerSink, logger: Logger) async throws -> AnswerPart {
+        var text = typed
+        if let voice = event.content.firstAudio {
+            // A voice message: what was said is the message (and what the history keeps).
+            switch await listen(to: voice, of: event, sink: sink, logger: logger) {
+            case .success(let spoken):
+                let rest = typed.replacingOccurrences(of: ChatPolicy.voicePlaceholder, with: "").trimmingCharacters(in: .whitespacesAndNewlines)
+                text = rest.isEmpty ? spoken : rest + " " + spoken
+            case .failure(let refusal):
+                return .failure(decorate(.text(refusal.message, kind: .failure), for: event))
+            }
+        }
         if text.isEmpty {
             return .final(decorate(.text("Hi! Ask me anything, or send \(settings.policy.prefixes.first ?? "/")help for commands."), for: event))
         }
@@ -376,6 +387,32 @@ public final class ConversationEngine: Sendable {
             decorate(
                 Reply(parts: parts, model: completion.model, usage: completion.usage, finishReason: completion.finishReason),
                 for: event))
+    }
+
+    /// What the voice message `reference` says, or the short reply its user gets when it cannot be
+    /// heard (no speech here, the door cannot fetch it, undecodable, nothing said).
+    private func listen(to reference: MediaReference, of event: ConversationEvent, sink: any AnswerSink, logger: Logger) async -> Result<
+        String, VoiceRefusal
+    > {
+        guard let speech = voice?.speech, let media = sink.media else {
+            return .failure(VoiceRefusal(message: "Sorry, I can't listen to voice messages here. Please type instead."))
+        }
+        do {
+            let audio = try await media.audio(reference, of: event)
+            let heard = try await speech.transcribe(audio)
+            let text = heard.transcript.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty else { return .failure(VoiceRefusal(message: "Sorry, I couldn't make out any words in that voice message.")) }
+            logger.debug("voice message transcribed", metadata: ["hub.provider": "\(heard.provider)", "hub.characters": "\(text.count)"])
+            return .success(text)
+        } catch {
+            logger.info("voice message not understood", metadata: ["hub.event": "\(event.id)", "error": "\(error)"])
+            let busy = (error as? SpeechError)?.kind == .busy
+            return .failure(
+                VoiceRefusal(
+                    message: busy
+                        ? "Sorry, I'm too busy to listen right now. Please try again in a moment."
+                        : "Sorry, I couldn't understand that voice message. Please try again or type it."))
+        }
     }
 
     /// Answers `request` from the response cache or the router. A door that shows progress gets
@@ -569,5 +606,18 @@ public final class ConversationEngine: Sendable {
         }
         guard event.platform != .api else { return }
         inbox.markAnswered(event.id, receivedAt: event.receivedAt, outcome: outcome)
+    }
+}
+
+/// Why a voice message got a short reply instead of an answer.
+struct VoiceRefusal: Error {
+    let message: String
+}
+
+extension Array where Element == Segment {
+    /// The first voice clip's reference.
+    var firstAudio: MediaReference? {
+        for case .audio(let reference) in self { return reference }
+        return nil
     }
 }

@@ -9,8 +9,8 @@ import Synchronization
 /// decoders, each used by one recognition at a time on a thread of the recognizer's own (never
 /// Swift's cooperative pool: a recognition blocks for about real time / 5). Up to
 /// ``PocketSphinxConfiguration/maxWaiting`` more recognitions queue for a decoder; beyond that a
-/// request fails at once with a `transport` ``SpeechError`` whose message starts "busy", the kind
-/// a speech router treats as this provider being unavailable and tries the next one.
+/// request fails at once with a `busy` ``SpeechError``: a speech router tries the next provider
+/// without counting it against this one.
 ///
 /// A language other than English is `unsupported` (another provider may do it). A deadline is
 /// checked when the job starts and before every 128 ms block of audio, throwing `timeout`; task
@@ -94,8 +94,7 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
             return true
         }
         guard admitted else {
-            throw SpeechError.transport(
-                "busy: \(configuration.poolSize) recognitions running and \(configuration.maxWaiting) waiting in \(name)")
+            throw SpeechError.busy("\(configuration.poolSize) recognitions running and \(configuration.maxWaiting) waiting in \(name)")
         }
     }
 
