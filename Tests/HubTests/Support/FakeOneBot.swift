@@ -24,14 +24,18 @@ final class FakeOneBot: Sendable {
 
     let selfID: Int64
     let respondToActions: Bool
+    /// The `data` of the answer to an action (the action frame given); nil for the default
+    /// `{"message_id":…}`.
+    let actionData: @Sendable (JSONValue) -> JSONValue?
     private let outgoing = BoundedQueue<Frame>(capacity: 4096)
     private let received = Mutex([JSONValue]())
     private let connected = Atomic<Bool>(false)
     private let messageIDs = Atomic<Int64>(-2_000_000_000)
 
-    init(selfID: Int64 = 3_847_291_056, respondToActions: Bool = true) {
+    init(selfID: Int64 = 3_847_291_056, respondToActions: Bool = true, actionData: @escaping @Sendable (JSONValue) -> JSONValue? = { _ in nil }) {
         self.selfID = selfID
         self.respondToActions = respondToActions
+        self.actionData = actionData
     }
 
     /// Connects and runs until ``disconnect()``; returns the close frame the hub sent, if any.
@@ -59,7 +63,7 @@ final class FakeOneBot: Sendable {
                             let id = self.messageIDs.wrappingAdd(1, ordering: .relaxed).newValue
                             var response = [UInt8]()
                             JSONValue.object([
-                                "status": "ok", "retcode": 0, "data": ["message_id": .int(id)], "message": "", "wording": "",
+                                "status": "ok", "retcode": 0, "data": self.actionData(json) ?? ["message_id": .int(id)], "message": "", "wording": "",
                                 "echo": json["echo"] ?? .null,
                             ]).write(into: &response)
                             try await outbound.write(.text(String(decoding: response, as: UTF8.self)))
