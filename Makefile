@@ -31,6 +31,7 @@ bench: deps
 	Benchmarks/web.sh
 	Benchmarks/gateway.sh
 	Benchmarks/reference.sh
+	Benchmarks/speech.sh
 	swift build -c release --product DecodeBench && taskset -c 0 .build/release/DecodeBench
 
 # 30 minutes of mixed load with reconnects, a Redis restart and a flaky upstream (SOAK_SECONDS=120 to try it).

@@ -165,7 +165,8 @@ private func ok(_ data: JSONValue, echo: String) -> OneBotActionResponse {
             try await connection.call("get_status", params: [:], timeout: .milliseconds(50))
         }
         #expect(error?.kind == .timeout)
-        #expect(ContinuousClock.now - start < .seconds(1))
+        // Not at the long one's 30 s (the bound leaves room for a loaded machine).
+        #expect(ContinuousClock.now - start < .seconds(10))
         #expect(connection.pendingCount == 1)
         long.cancel()
     }

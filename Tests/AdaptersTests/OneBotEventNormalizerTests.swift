@@ -119,11 +119,20 @@ private func content(_ message: String) throws -> [Segment] {
         #expect(fileOnly == [.image(.url("https://cdn.example/cat.png"))])
     }
 
-    @Test func recordBecomesAudioPreferringItsURL() throws {
+    /// A record's `file` names it for `get_record` (which converts QQ's SILK to WAV); its `url`
+    /// comes along for implementations without that action. A `file` that is itself base64 or a URL
+    /// is taken as it is.
+    @Test func recordKeepsItsFileForGetRecordAndItsURL() throws {
         let withURL = try content(#"[{"type":"record","data":{"file":"voice.amr","url":"https://voice.example/voice.amr"}}]"#)
         let fileOnly = try content(#"[{"type":"record","data":{"file":"voice.amr"}}]"#)
-        #expect(withURL == [.audio(.url("https://voice.example/voice.amr"))])
-        #expect(fileOnly == [.audio(.url("voice.amr"))])
+        let inline = try content(#"[{"type":"record","data":{"file":"base64://UklGRg=="}}]"#)
+        let remote = try content(#"[{"type":"record","data":{"file":"https://voice.example/a.mp3"}}]"#)
+        let urlOnly = try content(#"[{"type":"record","data":{"url":"https://voice.example/b.mp3"}}]"#)
+        #expect(withURL == [.audio(.platformFile(id: "voice.amr", url: "https://voice.example/voice.amr"))])
+        #expect(fileOnly == [.audio(.platformFile(id: "voice.amr", url: nil))])
+        #expect(inline == [.audio(.url("base64://UklGRg=="))])
+        #expect(remote == [.audio(.url("https://voice.example/a.mp3"))])
+        #expect(urlOnly == [.audio(.url("https://voice.example/b.mp3"))])
     }
 
     @Test func otherSegmentsStayUnknownWithTheirData() throws {

@@ -185,9 +185,9 @@ struct OpenAIGatewayTests {
                     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
                     return (response.status.code, response.headers, String(buffer: try await response.body.collect(upTo: 1 << 20)))
                 }
-                async let slow = post(#"{"model":"only","messages":[{"role":"user","content":"slow one"}]}"#)
-                // The slow request holds the only place once the upstream has it.
-                try await eventually("the slow request to reach the upstream") { upstream.requests.count == 1 }
+                async let slow = post(#"{"model":"only","messages":[{"role":"user","content":"held one"}]}"#)
+                // The held request keeps the only place until the upstream is released.
+                try await eventually("the held request to reach the upstream") { upstream.requests.count == 1 }
                 let (status, headers, text) = try await post(#"{"model":"only","messages":[{"role":"user","content":"me too"}]}"#)
                 #expect(status == 429)
                 #expect(Int(headers.first(name: "Retry-After") ?? "") ?? 0 >= 1)
@@ -199,6 +199,7 @@ struct OpenAIGatewayTests {
                     #"{"model":"only","stream":true,"messages":[{"role":"user","content":"me three"}]}"#)
                 #expect(streamStatus == 429)
                 #expect(streamHeaders.first(name: "Retry-After") != nil)
+                upstream.release()
                 #expect(try await slow.0 == 200)
             }
         }
