@@ -154,6 +154,7 @@ struct SpeechAPITests {
             let tenHours = UInt32(10 * 3600 * 16000)
             let cases: [(String, [UInt8])] = [
                 ("header cut short", Array(wav.prefix(30))),
+                ("truncated halfway through its samples", Array(wav.prefix(wav.count / 2))),
                 ("header only, no samples", Array(wav.prefix(44))),
                 ("wrong magic", wrongHeader),
                 ("not WAVE", notWave),
@@ -178,9 +179,6 @@ struct SpeechAPITests {
             SpeechHTTP.expectError(renamed, .badRequest, "form without a file part")
             let text = try await SpeechHTTP.post(client, "/api/v1/asr/transcribe", contentType: "text/plain", body: Array("hello".utf8))
             SpeechHTTP.expectError(text, .unsupportedMediaType, "text/plain body")
-            // Truncated in its samples: what is there is still speech, so either a transcript or a 400.
-            let truncated = try await SpeechHTTP.transcribe(client, bare: Array(wav.prefix(wav.count / 2)))
-            #expect(truncated.status == .ok || truncated.status == .badRequest, "truncated: \(truncated.status)")
             try await SpeechHTTP.expectServing(client)
         }
     }
