@@ -23,6 +23,12 @@ struct SpeechFailoverTests {
         }
     }
 
+    /// The remote provider's `timeout`: small for the stall, else ample, so that a loaded machine
+    /// cannot turn a 500 or a 429 into a timeout.
+    static func timeout(_ failure: FakeSpeechService.Failure) -> String {
+        failure == .stall ? "0.5" : "10"
+    }
+
     /// Polls `/metrics` until the `kind` attempts include every key of `wanted` (bounded).
     func waitForAttempts(_ client: any TestClientProtocol, kind: String, _ wanted: [String]) async throws -> [String: Int] {
         let deadline = ContinuousClock.now + .seconds(5)
@@ -40,7 +46,7 @@ struct SpeechFailoverTests {
         let service = FakeSpeechService(failure)
         try await service.run { base in
             let extra = """
-                tts: { providers: [ { name: remote, kind: openai, base_url: "\(base)", timeout: 0.5, retry_attempts: 0 }, { name: espeak, kind: espeak-ng } ] }
+                tts: { providers: [ { name: remote, kind: openai, base_url: "\(base)", timeout: \(Self.timeout(failure)), retry_attempts: 0 }, { name: espeak, kind: espeak-ng } ] }
                 """
             let configuration = try TestHub.configuration(upstream: nil, databasePath: TestHub.databasePath(), extra: extra)
             try await TestHub.run(configuration) { _, client in
@@ -65,7 +71,7 @@ struct SpeechFailoverTests {
         let service = FakeSpeechService(failure)
         try await service.run { base in
             let extra = """
-                stt: { providers: [ { name: remote, kind: openai, base_url: "\(base)", timeout: 0.5, retry_attempts: 0 }, { name: sphinx, kind: pocketsphinx, pool_size: 1, grammar: \(SpeechHTTP.grammarYAML) } ] }
+                stt: { providers: [ { name: remote, kind: openai, base_url: "\(base)", timeout: \(Self.timeout(failure)), retry_attempts: 0 }, { name: sphinx, kind: pocketsphinx, pool_size: 1, grammar: \(SpeechHTTP.grammarYAML) } ] }
                 """
             let configuration = try TestHub.configuration(upstream: nil, databasePath: TestHub.databasePath(), extra: extra)
             try await TestHub.run(configuration) { _, client in
