@@ -52,7 +52,7 @@ import Testing
 
     @Test func badRequestsAreRefused() async throws {
         let tooLong = try await #require(throws: SpeechError.self) {
-            _ = try await speak(String(repeating: "word ", count: 801))
+            _ = try await speak(String(repeating: "word ", count: 820))
         }
         #expect(tooLong.kind == .badInput)
         let empty = try await #require(throws: SpeechError.self) { _ = try await speak("[CQ:face,id=1] **") }

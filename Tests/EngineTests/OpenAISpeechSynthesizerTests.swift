@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import AsyncHTTPClient
+import Foundation
 import Hummingbird
 import Logging
 import NIOCore
@@ -20,7 +21,8 @@ private final class StubSpeechService: Sendable {
     let received = Locked<[Received]>([])
 
     static let wav: [UInt8] = try! AudioEncoder().encode(PCMAudio(samples: [0, 1200, -1200, 32_767], sampleRate: 22_050), as: .wav)
-    static let mp3: [UInt8] = Array("ID3".utf8) + [4, 0, 0, 0, 0, 0, 0xFF, 0xFB, 0x90, 0x64]
+    static let mp3: [UInt8] = try! AudioEncoder().encode(
+        PCMAudio(samples: (0..<4410).map { Int16(8000 * sin(Double($0) / 10)) }, sampleRate: 22_050), as: .mp3)
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()

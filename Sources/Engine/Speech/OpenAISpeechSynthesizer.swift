@@ -128,7 +128,18 @@ public struct OpenAISpeechSynthesizer: SpeechSynthesizer {
             throw SpeechError.malformed("\(name): \(type) where audio was expected\(detail)")
         }
         let format = media.flatMap { Self.format(of: $0) } ?? asked
-        guard format == .pcm else { return .encoded(Array(body.readableBytesView), format) }
+        guard format == .pcm else {
+            // A 200 labelled as audio may still be anything (a proxy's page, a truncated file):
+            // unreadable audio is this provider's failure, so the router tries the next one,
+            // instead of a success that every caller then fails to decode or plays as noise.
+            let bytes = Array(body.readableBytesView)
+            do {
+                _ = try AudioDecoder().decode(bytes)
+            } catch {
+                throw SpeechError.malformed("\(name): the answer is not readable audio (\((error as? SpeechError)?.message ?? "\(error)"))")
+            }
+            return .encoded(bytes, format)
+        }
         guard body.readableBytes % 2 == 0 else { throw SpeechError.malformed("\(name): PCM answer with an odd number of bytes") }
         var samples = [Int16]()
         samples.reserveCapacity(body.readableBytes / 2)

@@ -1,13 +1,62 @@
 # SPDX-License-Identifier: Apache-2.0
 """Drives the hub's /v1 API with the official `openai` package, as any OpenAI client would.
 
-Usage: openai_client.py BASE_URL API_KEY. Prints one JSON object of findings; exits 1 on a
-failed check (the message says which).
+Usage: openai_client.py BASE_URL API_KEY, or openai_client.py speech BASE_URL API_KEY OUT_DIR for
+the audio routes. Prints one JSON object of findings; exits 1 on a failed check (the message says
+which).
 """
 import json
 import sys
 
 import openai
+
+
+def speech(base_url, api_key, out_dir):
+    """Subcommand `speech BASE_URL API_KEY OUT_DIR`: /v1/audio/speech and /v1/audio/transcriptions.
+
+    Writes the synthesized files into OUT_DIR (the test decodes them) and transcribes the WAV.
+    """
+    client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=60)
+    found = {"openai_version": openai.__version__}
+    for fmt in ("wav", "mp3", "flac"):
+        try:
+            response = client.audio.speech.create(
+                model="tts-1", voice="en-us", input="hello world what time is it", response_format=fmt
+            )
+            path = f"{out_dir}/speech.{fmt}"
+            response.write_to_file(path)
+            found[f"speech_{fmt}"] = {"path": path, "content_type": response.response.headers.get("content-type")}
+        except openai.APIStatusError as error:
+            found[f"speech_{fmt}"] = {"status": error.status_code, "message": str(error)}
+    with open(f"{out_dir}/speech.wav", "rb") as audio:
+        transcript = client.audio.transcriptions.create(model="whisper-1", file=audio)
+    found["transcription"] = transcript.text
+    with open(f"{out_dir}/speech.wav", "rb") as audio:
+        text = client.audio.transcriptions.create(model="whisper-1", file=audio, response_format="text")
+    found["transcription_text"] = text if isinstance(text, str) else getattr(text, "text", str(text))
+    try:
+        client.audio.speech.create(model="tts-1", voice="en-us", input="", response_format="wav")
+        found["empty_input"] = "no error"
+    except openai.BadRequestError as error:
+        found["empty_input"] = {"status": error.status_code, "param": error.param, "type": error.type}
+    wrong = openai.OpenAI(base_url=base_url, api_key="wrong-key", max_retries=0, timeout=10)
+    try:
+        wrong.audio.speech.create(model="tts-1", voice="en-us", input="hi")
+        found["speech_auth"] = "no error"
+    except openai.AuthenticationError as error:
+        found["speech_auth"] = {"status": error.status_code, "code": error.code, "type": error.type}
+    try:
+        with open(f"{out_dir}/speech.wav", "rb") as audio:
+            wrong.audio.transcriptions.create(model="whisper-1", file=audio)
+        found["transcription_auth"] = "no error"
+    except openai.AuthenticationError as error:
+        found["transcription_auth"] = {"status": error.status_code, "code": error.code, "type": error.type}
+    print(json.dumps(found))
+
+
+if len(sys.argv) > 1 and sys.argv[1] == "speech":
+    speech(*sys.argv[2:5])
+    sys.exit(0)
 
 base_url, api_key = sys.argv[1], sys.argv[2]
 client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=10)

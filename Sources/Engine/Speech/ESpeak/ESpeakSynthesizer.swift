@@ -26,7 +26,8 @@ public struct ESpeakSynthesizer: SpeechSynthesizer {
     public let defaultVoice: String
     /// 0…100 (espeak's normal is 50); nil for the normal pitch.
     public let pitch: Int?
-    /// Longer text is refused as `badInput`.
+    /// Longer text is refused as `badInput`. 4096 by default: the limit both synthesis routes take
+    /// (OpenAI's), so text they accept is never refused here.
     public let maxCharacters: Int
 
     /// - Parameters:
@@ -34,7 +35,7 @@ public struct ESpeakSynthesizer: SpeechSynthesizer {
     ///   - defaultVoice: for requests without a voice; the first of `voices` when nil.
     public init(
         name: String = "espeak-ng", voices: [String] = ["en", "en-us", "cmn", "yue"], defaultVoice: String? = nil,
-        pitch: Int? = nil, maxCharacters: Int = 4_000
+        pitch: Int? = nil, maxCharacters: Int = 4_096
     ) {
         self.name = name
         self.voices = voices

@@ -16,6 +16,12 @@ final class PocketSphinxDecoder: @unchecked Sendable {
     static let sampleRate = 16_000
 
     private let decoder: OpaquePointer
+    /// The cepstral mean as the model set it up (`-cmninit`), before any utterance: restored at the
+    /// start of each one. Fed in blocks, pocketsphinx turns the model's batch CMN into live CMN,
+    /// which carries its estimate over from the utterances this decoder heard before: the same
+    /// audio was recognized differently depending on which pooled decoder took it and what that
+    /// one had decoded last. Empty when there is no CMN.
+    private let initialMean: [Float]
 
     /// Loads the model (about half a second) and sets up the search.
     /// - Throws: ``SpeechError`` of kind `notConfigured` when the model or the search cannot be loaded.
@@ -24,6 +30,15 @@ final class PocketSphinxDecoder: @unchecked Sendable {
         // One load at a time in the process: sphinxbase keeps global state (its log file among
         // it), and concurrent ps_init calls with `-logfn` once deadlocked inside stdio.
         decoder = try Self.loading.withLock { _ in try Self.load(configuration) }
+        initialMean = Self.liveMean(of: decoder).map { Array(UnsafeBufferPointer(start: $0.pointee.cmn_mean, count: Int($0.pointee.veclen))) } ?? []
+    }
+
+    /// The CMN state of `decoder`, or nil when it does no CMN.
+    private static func liveMean(of decoder: OpaquePointer) -> UnsafeMutablePointer<cmn_t>? {
+        guard let feat = ps_get_feat(decoder), feat.pointee.cmn != CMN_NONE, let cmn = feat.pointee.cmn_struct,
+            cmn.pointee.cmn_mean != nil, cmn.pointee.veclen > 0
+        else { return nil }
+        return cmn
     }
 
     deinit {
@@ -81,6 +96,9 @@ final class PocketSphinxDecoder: @unchecked Sendable {
     /// (exact digital silence throws the decoder off). `shouldStop` is asked before every block;
     /// when it returns an error the utterance is ended and that error thrown.
     func recognize(_ samples: [Int16], shouldStop: () -> (any Error)?) throws -> String {
+        if !initialMean.isEmpty, let cmn = Self.liveMean(of: decoder) {
+            initialMean.withUnsafeBufferPointer { cmn_live_set(cmn, $0.baseAddress) }
+        }
         guard ps_start_utt(decoder) == 0 else { throw SpeechError.malformed("pocketsphinx could not start an utterance") }
         var dither = DitherSource(seed: UInt64(truncatingIfNeeded: samples.count) &+ 0x9E37_79B9_7F4A_7C15)
         var block = [Int16](repeating: 0, count: Self.blockSamples)
