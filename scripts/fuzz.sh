@@ -54,6 +54,8 @@ mkdir -p "$scratch/artifacts" "$scratch/logs"
 # The Swift runtime's crash handler would take the signal before libFuzzer, which then saves no input.
 export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+# Known leaks inside system libraries (each explained in the file).
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0}"
 
 failed=()
 summary=()

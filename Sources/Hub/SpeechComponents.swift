@@ -27,7 +27,9 @@ struct SpeechComponents: Sendable {
                             voices: voices, defaultVoice: defaultVoice, timeout: .seconds(provider.timeout)),
                         client: client, logger: logger)
                 default:
-                    ESpeakSynthesizer(name: provider.name, voices: voices.isEmpty ? ["en-us", "en", "cmn", "yue"] : voices, defaultVoice: defaultVoice)
+                    ESpeakSynthesizer(
+                        name: provider.name, voices: voices.isEmpty ? ["en-us", "en", "cmn", "yue"] : voices, defaultVoice: defaultVoice,
+                        pitch: provider.pitch)
                 }
             return SpeechRoute(
                 synthesizer, priority: provider.priority, maxConcurrent: provider.maxConcurrent, retryAttempts: provider.retryAttempts,

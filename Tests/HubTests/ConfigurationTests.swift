@@ -471,6 +471,9 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
         ("stt: { providers: [ { name: a, kind: pocketsphinx, pool_size: 0 } ] }", "stt.providers[0].pool_size"),
         ("stt: { providers: [ { name: a, kind: pocketsphinx, grammar: g, keywords: [ hi ] } ] }", "stt.providers[0].keywords"),
         ("stt: { max_upload_bytes: 0 }", "stt.max_upload_bytes"),
+        ("tts: { providers: [ { name: a, kind: espeak-ng, pitch: 101 } ] }", "tts.providers[0].pitch"),
+        ("voice: { reply: shout }", "voice.reply"),
+        ("voice: { max_clip_seconds: 0 }", "voice.max_clip_seconds"),
     ])
     func rejectsInvalidValues(yaml: String, path: String) {
         let error = configurationError(yaml)

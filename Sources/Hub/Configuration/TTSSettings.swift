@@ -37,6 +37,8 @@ struct TTSSettings: ConfigurationSection {
         var retryAttempts = 1
         var maxConcurrent: Int?
         var costPer1kCharacters: Double?
+        /// espeak-ng: 0…100 (50 is its normal pitch).
+        var pitch: Int?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case name
@@ -50,6 +52,7 @@ struct TTSSettings: ConfigurationSection {
             case retryAttempts = "retry_attempts"
             case maxConcurrent = "max_concurrent"
             case costPer1kCharacters = "cost_per_1k_characters"
+            case pitch
         }
     }
 
@@ -92,6 +95,7 @@ extension TTSSettings {
             validator.nonNegative(provider.retryAttempts, "\(path).retry_attempts")
             provider.maxConcurrent.map { validator.positive($0, "\(path).max_concurrent") }
             provider.costPer1kCharacters.map { validator.nonNegative($0, "\(path).cost_per_1k_characters") }
+            provider.pitch.map { validator.require((0...100).contains($0), "\(path).pitch", "must be between 0 and 100") }
         }
         if let voice {
             validator.require(
@@ -122,5 +126,6 @@ extension TTSSettings.ProviderSettings {
         retryAttempts = try container.decode(.retryAttempts, default: 1)
         maxConcurrent = try container.decodeIfPresent(Int.self, forKey: .maxConcurrent)
         costPer1kCharacters = try container.decodeIfPresent(Double.self, forKey: .costPer1kCharacters)
+        pitch = try container.decodeIfPresent(Int.self, forKey: .pitch)
     }
 }
