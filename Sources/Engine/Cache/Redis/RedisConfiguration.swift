@@ -34,6 +34,9 @@ public struct RedisConfiguration: Sendable, Hashable {
     /// First pause between reconnect attempts; it doubles (with jitter) up to ``longestBackoff``.
     public var firstBackoff: Duration
     public var longestBackoff: Duration
+    /// A connection whose oldest unanswered request has waited this long is passed over for the
+    /// next (it is stalled on its own: Redis answers in microseconds).
+    public var stalledAfter: Duration = .milliseconds(100)
 
     public init(
         endpoint: Endpoint, username: String? = nil, password: String? = nil, database: Int = 0, poolSize: Int = 2,

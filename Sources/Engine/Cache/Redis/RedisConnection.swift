@@ -24,7 +24,7 @@ public final class RedisConnection: Sendable {
     public static func connect(
         _ configuration: RedisConfiguration, on eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()
     ) async throws -> RedisConnection {
-        let load = RedisConnectionLoad()
+        let load = RedisConnectionLoad(stalledAfter: configuration.stalledAfter)
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(.init(configuration.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)

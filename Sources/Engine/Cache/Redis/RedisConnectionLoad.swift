@@ -7,8 +7,12 @@ import Synchronization
 final class RedisConnectionLoad: Sendable {
     /// A request unanswered this long means the connection is stalled on its own (a lost packet, a
     /// large value on the wire, a blocking command): Redis answers in microseconds, and the
-    /// default command timeout is 500 ms.
-    static let stalledAfter = TimeAmount.milliseconds(100)
+    /// default command timeout is 500 ms. ``RedisConfiguration/stalledAfter``.
+    let stalledAfter: TimeAmount
+
+    init(stalledAfter: Duration = .milliseconds(100)) {
+        self.stalledAfter = TimeAmount(stalledAfter)
+    }
 
     /// Requests sent and not yet answered (counted by the callers).
     let inFlight = Atomic<Int>(0)
@@ -24,6 +28,6 @@ final class RedisConnectionLoad: Sendable {
     /// Whether the oldest waiting request has waited longer than ``stalledAfter`` at `now`.
     func isStalled(at now: NIODeadline) -> Bool {
         let queued = oldestQueuedAt.load(ordering: .relaxed)
-        return queued != 0 && now.uptimeNanoseconds > queued + UInt64(Self.stalledAfter.nanoseconds)
+        return queued != 0 && now.uptimeNanoseconds > queued + UInt64(stalledAfter.nanoseconds)
     }
 }
