@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import Foundation
 
 /// The `; name=value` parameters of a header such as `Content-Type` or `Content-Disposition`.
 ///
@@ -91,25 +92,7 @@ enum HeaderParameters {
     static func decodeExtendedValue(_ value: String) -> String? {
         let pieces = value.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
         guard pieces.count == 3, pieces[0].lowercased() == "utf-8" else { return nil }
-        var bytes: [UInt8] = []
-        var encoded = pieces[2].utf8[...]
-        while let byte = encoded.popFirst() {
-            guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
-                continue
-            }
-            guard let high = encoded.popFirst().flatMap(hexValue), let low = encoded.popFirst().flatMap(hexValue) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        // Percent-decoded, the bytes UTF-8: Foundation's decoding refuses a stray `%` and invalid UTF-8 alike.
+        return String(pieces[2]).removingPercentEncoding
     }
 }
