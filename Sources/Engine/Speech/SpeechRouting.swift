@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import Logging
 
 /// How the speech routers read a ``SpeechError``, and the route settings they share.
 enum SpeechRouting {
@@ -25,6 +26,19 @@ enum SpeechRouting {
         guard let error = error as? SpeechError else { return error is CancellationError ? "cancelled" : "error" }
         if error.kind == .httpStatus, let status = error.status { return "http_\(status)" }
         return error.kind.rawValue
+    }
+
+    /// A speech router's routes: one per provider, under the speech policy.
+    static func router<Provider>(
+        _ routes: [SpeechRoute<Provider>], name: (Provider) -> String, settings: RoutingSettings, kind: String, logger: Logger
+    ) -> ProviderRouter<SpeechRoute<Provider>> {
+        ProviderRouter(
+            routes: routes.map { route in
+                .init(
+                    provider: route, providerName: name(route.provider), model: "speech", costPerUnit: route.cost, maxConcurrent: route.maxConcurrent,
+                    priority: route.priority, retryAttempts: route.retryAttempts)
+            },
+            settings: settings, kind: kind, policy: policy(), logger: logger)
     }
 
     static func policy<Provider>() -> ProviderRouter<Provider>.Policy {

@@ -26,13 +26,7 @@ public final class SpeechSynthesisRouter: Sendable {
         onAttempt: @escaping @Sendable (UsageRecord) -> Void = { _ in }
     ) {
         self.onAttempt = onAttempt
-        router = ProviderRouter(
-            routes: routes.map { route in
-                .init(
-                    provider: route, providerName: route.provider.name, model: "speech", costPerUnit: route.cost, maxConcurrent: route.maxConcurrent,
-                    priority: route.priority, retryAttempts: route.retryAttempts)
-            },
-            settings: settings, kind: "TTS", policy: SpeechRouting.policy(), logger: logger)
+        router = SpeechRouting.router(routes, name: \.name, settings: settings, kind: "TTS", logger: logger)
     }
 
     /// Every provider's breaker, rotation and statistics.
