@@ -4,7 +4,6 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
-import ServiceLifecycle
 import Testing
 
 @testable import Engine
@@ -157,47 +156,7 @@ private struct ReaderGone: Error, Equatable {}
         _ body: @Sendable (_ upstream: StubUpstream, _ port: Int, _ client: HTTPClient) async throws -> T
     ) async throws -> T {
         let upstream = StubUpstream()
-        var logger = Logger(label: "stub-upstream")
-        logger.logLevel = .critical
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: upstream.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                portContinuation.yield(channel.localAddress?.port ?? -1)
-                portContinuation.finish()
-            },
-            logger: logger)
-        let serviceGroup = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        let result: Result<T, any Error>
-        do {
-            result = try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    // Ends the port stream too, so a server that failed to start cannot leave us waiting.
-                    defer { portContinuation.finish() }
-                    try await serviceGroup.run()
-                }
-                // Stops the server, and with it any handler still stalling.
-                defer { group.cancelAll() }
-                var iterator = ports.makeAsyncIterator()
-                let port = try #require(await iterator.next())
-                try #require(port > 0)
-                let ran: Result<T, any Error>
-                do {
-                    ran = .success(try await body(upstream, port, client))
-                } catch {
-                    ran = .failure(error)
-                }
-                // The client's connections close before the server stops, so the server's graceful
-                // shutdown never waits on a kept-alive connection.
-                try await client.shutdown()
-                return ran
-            }
-        } catch {
-            try? await client.shutdown()  // not shut down yet when the server failed to start
-            result = .failure(error)
-        }
-        return try result.get()
+        return try await withLoopbackServer(upstream.router()) { port, client in try await body(upstream, port, client) }
     }
 
     private func makeProvider(
