@@ -34,7 +34,7 @@ public struct SpeechAPI: Sendable {
 
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         router.post("/api/v1/tts/synthesize") { request, _ in
-            let body = try await self.json(SpeechSynthesisBody.self, from: request) { HubError(.badRequest, $0) }
+            let body = try await self.json(SpeechSynthesisBody.self, from: request) { HubError($0, $1) }
             let order: SpeechSynthesisOrder
             do {
                 order = try SpeechSynthesisOrder(
@@ -52,7 +52,9 @@ public struct SpeechAPI: Sendable {
         }
         let gateway = router.group().add(middleware: OpenAIKeyMiddleware<Context>(keys: apiKeys))
         gateway.post("/v1/audio/speech") { request, _ in
-            let body = try await self.json(OpenAISpeechBody.self, from: request) { OpenAIError.invalidRequest($0) }
+            let body = try await self.json(OpenAISpeechBody.self, from: request) { status, message in
+                OpenAIError(status: status, message: message, type: "invalid_request_error")
+            }
             let order: SpeechSynthesisOrder
             do {
                 order = try SpeechSynthesisOrder(
@@ -156,23 +158,26 @@ public struct SpeechAPI: Sendable {
 
     // MARK: Helpers
 
-    private func json<T: Decodable>(_ type: T.Type, from request: Request, error fail: (String) -> any Error) async throws -> T {
+    /// The JSON body as `T`; failures in the route's error shape (`fail` gets the status and message).
+    private func json<T: Decodable>(
+        _ type: T.Type, from request: Request, error fail: (HTTPResponse.Status, String) -> any Error
+    ) async throws -> T {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maxBodyBytes)
         } catch {
-            throw HubError(.contentTooLarge, "The request body is larger than \(maxBodyBytes) bytes.")
+            throw fail(.contentTooLarge, "The request body is larger than \(maxBodyBytes) bytes.")
         }
         do {
             return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
         } catch let DecodingError.keyNotFound(key, _) {
-            throw fail("`\(key.stringValue)` is missing.")
+            throw fail(.badRequest, "`\(key.stringValue)` is missing.")
         } catch let DecodingError.typeMismatch(_, context) {
-            throw fail("`\(context.codingPath.map(\.stringValue).joined(separator: "."))` has the wrong type.")
+            throw fail(.badRequest, "`\(context.codingPath.map(\.stringValue).joined(separator: "."))` has the wrong type.")
         } catch let DecodingError.valueNotFound(_, context) {
-            throw fail("`\(context.codingPath.map(\.stringValue).joined(separator: "."))` is null.")
+            throw fail(.badRequest, "`\(context.codingPath.map(\.stringValue).joined(separator: "."))` is null.")
         } catch {
-            throw fail("The body is not valid JSON.")
+            throw fail(.badRequest, "The body is not valid JSON.")
         }
     }
 
