@@ -45,11 +45,6 @@ final class InboxJournal: Sendable {
         self.maxPending = maxPending
     }
 
-    /// Adds `operation` to the next batch and returns once that batch is committed.
-    func commit(_ operation: Operation) async throws {
-        try await submit(operation).stored()
-    }
-
     /// Adds `operation` to the next batch; the receipt settles once that batch is committed (or
     /// at once with ``Overloaded`` when too many writes wait).
     func submit(_ operation: Operation) -> InboxReceipt {
