@@ -77,10 +77,10 @@ func buildApplication(
         },
         logger: logger
     )
-    // Shut down in reverse order: the replay service last, so the records of the answers the lanes
-    // finish while they drain are written before the end.
+    // Shut down in reverse order: the replay service last but the checkpointer, so the records of
+    // the answers the lanes finish while they drain are written before the end, and copied last.
     app.addServices(
-        components.replay, components.httpClientService, components.realtimeLane, components.noticeLane, components.speech.lane, components.usage)
+        components.checkpointer, components.replay, components.httpClientService, components.realtimeLane, components.noticeLane, components.speech.lane, components.usage)
     if let redis = components.redis { app.addServices(redis) }
     app.beforeServerStarts {
         try components.database.migrate()

@@ -27,6 +27,8 @@ struct HubComponents: Sendable {
     let engine: ConversationEngine
     /// Answers what the previous run accepted and left unanswered.
     let replay: InboxReplayService
+    /// Copies the write-ahead log into the database file beside the writes.
+    let checkpointer: WALCheckpointer
     let oneBot: OneBotDoor
     /// The web chat door; nil when `web.enabled` is false.
     let web: WebChatDoor?
@@ -45,6 +47,7 @@ struct HubComponents: Sendable {
         metricsRegistry = registry
 
         database = try HubDatabase(path: configuration.storage.sqlitePath)
+        checkpointer = WALCheckpointer(database: database, logger: logger)
         let sqlite = SQLiteConversationStore(database: database)
         outbox = Outbox(database: database)
 
