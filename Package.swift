@@ -52,6 +52,11 @@ let package = Package(
             providers: [.apt(["libsndfile1-dev"])]
         ),
         .systemLibrary(
+            name: "COpus",
+            pkgConfig: "opus",
+            providers: [.apt(["libopus-dev"])]
+        ),
+        .systemLibrary(
             name: "CSampleRate",
             pkgConfig: "samplerate",
             providers: [.apt(["libsamplerate0-dev"])]
@@ -69,7 +74,7 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "CHiredis", "CSndfile", "CSampleRate", "CEspeakNG", "CPocketSphinx",
+                "CHiredis", "CSndfile", "CSampleRate", "CEspeakNG", "CPocketSphinx", "COpus",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

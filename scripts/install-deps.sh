@@ -9,6 +9,7 @@ packages=(
   libhiredis-dev          # Redis client (RESP codec)
   libsndfile1-dev         # audio files
   libsamplerate0-dev      # resampling
+  libopus-dev             # Opus frames of the live voice door
   libespeak-ng-dev        # speech synthesis
   libpocketsphinx-dev pocketsphinx-en-us   # speech recognition and its English model
   redis-server            # the tests' real Redis
