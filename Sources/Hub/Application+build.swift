@@ -41,6 +41,7 @@ func buildApplication(
 
     let oneBot = components.oneBot
     let web = components.web
+    let voice = components.voice
     var app = Application(
         router: router,
         server: .hub(
@@ -54,6 +55,14 @@ func buildApplication(
                 return .accept { inbound, outbound, context in
                     try await oneBot.serve(accepted, inbound: inbound, outbound: outbound, abort: context.abort)
                 }
+            case .failure(let rejection):
+                return .refuse(status: rejection.status, message: rejection.message)
+            case nil:
+                break
+            }
+            switch voice.webSocketHandshake(path: path, headers: request.headerFields) {
+            case .success(let accepted):
+                return .accept { inbound, outbound, _ in try await voice.serve(accepted, inbound: inbound, outbound: outbound) }
             case .failure(let rejection):
                 return .refuse(status: rejection.status, message: rejection.message)
             case nil:

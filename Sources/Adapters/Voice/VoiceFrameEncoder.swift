@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 import Engine
+import Synchronization
 
 /// Turns synthesized speech into the frames a voice client plays: mono at the rate the hub's hello
 /// announced, cut into frames of the announced duration (the last one padded with silence), each
 /// an Opus packet (xiaozhi devices) or raw little-endian 16-bit PCM (the chat page).
 ///
-/// One per connection: the Opus encoder keeps its state from frame to frame.
-final class VoiceFrameEncoder {
+/// One per connection: the Opus encoder keeps its state from frame to frame (behind a lock, so one
+/// turn's speaker and the next can share it).
+final class VoiceFrameEncoder: Sendable {
     /// What each frame holds.
     enum Format: String, Sendable {
         case opus
@@ -16,7 +18,7 @@ final class VoiceFrameEncoder {
     let format: Format
     let sampleRate: Int
     let frameMilliseconds: Int
-    private let opus: OpusCodec?
+    private let opus: Mutex<OpusCodec?>
     private let resampler = Resampler(quality: .fastest)
 
     /// - Throws: ``SpeechError`` `badInput` for a rate or frame duration Opus lacks.
@@ -24,7 +26,7 @@ final class VoiceFrameEncoder {
         self.format = format
         self.sampleRate = sampleRate
         self.frameMilliseconds = frameMilliseconds
-        opus = format == .opus ? try OpusCodec(sampleRate: sampleRate, frameMilliseconds: frameMilliseconds) : nil
+        opus = Mutex(format == .opus ? try OpusCodec(sampleRate: sampleRate, frameMilliseconds: frameMilliseconds) : nil)
     }
 
     /// Samples in one frame.
@@ -34,7 +36,7 @@ final class VoiceFrameEncoder {
     func frames(of audio: PCMAudio) throws -> [[UInt8]] {
         var mono = audio.downmixedToMono()
         if mono.sampleRate != sampleRate { mono = try resampler.resample(mono, to: sampleRate) }
-        if let opus { return try opus.encode(mono) }
+        if format == .opus { return try opus.withLock { codec in try codec?.encode(mono) ?? [] } }
         var frames = [[UInt8]]()
         frames.reserveCapacity(mono.samples.count / frameSamples + 1)
         var start = 0

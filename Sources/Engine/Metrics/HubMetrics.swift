@@ -5,7 +5,7 @@ import Metrics
 /// The hub's metrics, created against one `MetricsFactory` (Prometheus in the app; a fresh
 /// registry per test) so that nothing depends on the process-global metrics system.
 public struct HubMetrics: Sendable {
-    private let factory: any MetricsFactory
+    let factory: any MetricsFactory
 
     public init(factory: any MetricsFactory) {
         self.factory = factory
