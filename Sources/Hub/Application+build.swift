@@ -34,6 +34,7 @@ func buildApplication(
         maxBodyBytes: configuration.server.maxBodyBytes, logger: logger
     ).addRoutes(to: router)
     components.oneBot.addRoutes(to: router)
+    VoiceOTAController(settings: configuration.voice.doorSettings).addRoutes(to: router)
     if let web = components.web {
         web.addRoutes(to: router)
         WebPageController().addRoutes(to: router)
