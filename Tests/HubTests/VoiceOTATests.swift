@@ -59,7 +59,7 @@ struct VoiceOTATests {
             #expect(status == .ok)
             #expect(contentType?.hasPrefix("application/json") == true)
             #expect(json["firmware"] == ["version": "1.6.2", "url": ""])
-            #expect(json["websocket"] == ["url": "ws://localhost/xiaozhi/v1/", "token": ""])
+            #expect(json["websocket"] == ["url": "ws://localhost/xiaozhi/v1/", "token": "", "version": 1])
             #expect(json["mqtt"] == nil)
             #expect(json["activation"] == nil)
             let timestamp = try #require(json["server_time"]?["timestamp"]?.int64Value)
@@ -109,10 +109,10 @@ struct VoiceOTATests {
         }
     }
 
-    @Test func versionOneIsNotNamed() async throws {
+    @Test func versionOneIsNamedSoADeviceGivenAnotherBeforeGoesBack() async throws {
         try await TestHub.run(try Self.configuration(voice: "  protocol_version: 1\n  access_token: tok")) { _, client in
             let (_, json, _) = try await Self.check(client)
-            #expect(json["websocket"] == ["url": "ws://localhost/xiaozhi/v1/", "token": "tok"])
+            #expect(json["websocket"] == ["url": "ws://localhost/xiaozhi/v1/", "token": "tok", "version": 1])
         }
     }
 

@@ -11,7 +11,8 @@ import NIOCore
 /// A device posts its description (``VoiceOTARequest``) with `Device-Id` (its MAC) and `Client-Id`
 /// (a UUID) headers; the answer is a ``VoiceOTAResponse``: the hub's time and time zone, the
 /// device's own firmware version (no update is ever offered), and `websocket {url, token}` with the
-/// binary protocol `version` when it is not 1. The URL is `voice.public_url`, else the one the
+/// binary protocol `version` — named even when it is 1, since a device keeps the last version it
+/// was given and would stay on 2 or 3 after the setting went back to 1. The URL is `voice.public_url`, else the one the
 /// request reached the hub by: `wss` when `X-Forwarded-Proto` says https (else `ws`: a hub serving
 /// TLS itself cannot tell), the host from `X-Forwarded-Host` or `Host`, path `/xiaozhi/v1/`.
 ///
@@ -121,7 +122,7 @@ public struct VoiceOTAController: Sendable {
                 timestamp: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)), timezoneOffset: timeZone.secondsFromGMT(for: date) / 60),
             firmware: .init(version: version, url: ""),
             websocket: .init(
-                url: url, token: settings.accessToken ?? "", version: settings.protocolVersion == .v1 ? nil : settings.protocolVersion.rawValue))
+                url: url, token: settings.accessToken ?? "", version: settings.protocolVersion.rawValue))
     }
 
     /// `voice.public_url`, else the URL of ``webSocketPath`` on the host the request reached.
