@@ -16,7 +16,7 @@ struct FuzzTarget: Sendable {
     /// Every target, in the order `make fuzz` runs them.
     static let all: [FuzzTarget] = [
         .cqCode, .json, .oneBotEvent, .oneBotActionResponse, .webChatFrame, .openAIRequest, .serverSentEvents, .resp, .configuration, .headers, .chatText,
-        .audio, .multipart,
+        .audio, .multipart, .voice, .opus,
     ]
 
     /// The target named `name`, if there is one.
