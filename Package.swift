@@ -71,10 +71,25 @@ let package = Package(
             pkgConfig: "pocketsphinx",
             providers: [.apt(["libpocketsphinx-dev", "pocketsphinx-en-us"])]
         ),
+        // Voice activity detection (streaming recognition): WebRTC's VAD through the public C++ API
+        // of libwebrtc-audio-processing 0.3, behind a C shim (CWebRTCVAD) that Swift calls. The system
+        // library brings pkg-config's include path and the link; the shim defines the two macros the
+        // .pc file sets, which SwiftPM does not pass on (it keeps only -I and -F).
+        .systemLibrary(
+            name: "CWebRTCAudioProcessing",
+            pkgConfig: "webrtc-audio-processing",
+            providers: [.apt(["libwebrtc-audio-processing-dev"])]
+        ),
+        .target(
+            name: "CWebRTCVAD",
+            dependencies: ["CWebRTCAudioProcessing"],
+            cxxSettings: [.define("WEBRTC_POSIX"), .define("WEBRTC_AUDIO_PROCESSING_ONLY_BUILD")],
+            linkerSettings: [.linkedLibrary("webrtc_audio_processing")]
+        ),
         .target(
             name: "Engine",
             dependencies: [
-                "CHiredis", "CSndfile", "CSampleRate", "CEspeakNG", "CPocketSphinx", "COpus",
+                "CHiredis", "CSndfile", "CSampleRate", "CEspeakNG", "CPocketSphinx", "COpus", "CWebRTCVAD",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -10,6 +10,7 @@ packages=(
   libsndfile1-dev         # audio files
   libsamplerate0-dev      # resampling
   libopus-dev             # Opus frames of the live voice door
+  libwebrtc-audio-processing-dev   # voice activity detection (streaming recognition)
   libespeak-ng-dev        # speech synthesis
   libpocketsphinx-dev pocketsphinx-en-us   # speech recognition and its English model
   redis-server            # the tests' real Redis

@@ -44,4 +44,34 @@ public final class SpeechRecognitionRouter: Sendable {
         }
         return Routed(transcript: transcript, provider: route.providerName, attempts: attempts)
     }
+
+    // MARK: - Live recognition
+
+    /// A live recognition on the provider the router would try first, when that one can
+    /// recognize while speech is spoken, its breaker is not open and it has room now; else nil.
+    func startLive(language: String?) -> LiveRoute? {
+        guard let first = router.candidates(preferring: { _ in true }).first else { return nil }
+        let route = router.routes[first]
+        guard let recognizer = route.provider.provider as? any LiveSpeechRecognizer, router.health[first].breaker != "open",
+            let recognition = try? recognizer.startLiveRecognition(language: language)
+        else { return nil }
+        return LiveRoute(recognition: recognition, provider: route.providerName, model: route.model, costPerUnit: route.costPerUnit)
+    }
+
+    /// Accounts for a live recognition as for a routed attempt: a usage row (kind `stt`, the
+    /// audio's seconds) and the attempt's metrics. `latency` is what the caller waited for the text.
+    func recordLive(_ live: LiveRoute, outcome: String, seconds: Double, latency: Duration) {
+        onAttempt(
+            UsageRecord(
+                kind: "stt", provider: live.provider, model: live.model, outcome: outcome, quantity: seconds,
+                cost: seconds / 60 * (live.costPerUnit ?? 0), latency: latency))
+    }
+
+    /// A live recognition and the route it runs on.
+    struct LiveRoute: Sendable {
+        var recognition: any LiveSpeechRecognition
+        var provider: String
+        var model: String
+        var costPerUnit: Double?
+    }
 }

@@ -92,35 +92,74 @@ final class PocketSphinxDecoder: @unchecked Sendable {
         }
     }
 
-    /// Recognizes one utterance of 16 kHz mono samples, fed in blocks with ±1 LSB of dither
-    /// (exact digital silence throws the decoder off). `shouldStop` is asked before every block;
-    /// when it returns an error the utterance is ended and that error thrown.
+    /// Recognizes one utterance of 16 kHz mono samples, fed in blocks of ``blockSamples`` with
+    /// ±1 LSB of dither (exact digital silence throws the decoder off). `shouldStop` is asked before
+    /// every block; when it returns an error the utterance is ended and that error thrown.
     func recognize(_ samples: [Int16], shouldStop: () -> (any Error)?) throws -> String {
+        var utterance = try startUtterance()
+        var start = 0
+        while start < samples.count {
+            if let error = shouldStop() {
+                abandonUtterance()
+                throw error
+            }
+            let end = min(start + Self.blockSamples, samples.count)
+            do {
+                try samples.withUnsafeBufferPointer { try process(UnsafeBufferPointer(rebasing: $0[start..<end]), in: &utterance) }
+            } catch {
+                abandonUtterance()
+                throw error
+            }
+            start = end
+        }
+        return endUtterance()
+    }
+
+    /// The state of an utterance under way: its dither, and a block's worth of room.
+    struct Utterance {
+        fileprivate var dither = DitherSource()
+        fileprivate var block = [Int16](repeating: 0, count: PocketSphinxDecoder.blockSamples)
+    }
+
+    /// Starts an utterance, with the cepstral mean back where the model set it: the result depends
+    /// on the audio alone, not on what this decoder heard before.
+    func startUtterance() throws -> Utterance {
         if !initialMean.isEmpty, let cmn = Self.liveMean(of: decoder) {
             initialMean.withUnsafeBufferPointer { cmn_live_set(cmn, $0.baseAddress) }
         }
         guard ps_start_utt(decoder) == 0 else { throw SpeechError.malformed("pocketsphinx could not start an utterance") }
-        var dither = DitherSource(seed: UInt64(truncatingIfNeeded: samples.count) &+ 0x9E37_79B9_7F4A_7C15)
-        var block = [Int16](repeating: 0, count: Self.blockSamples)
-        var start = 0
-        while start < samples.count {
-            if let error = shouldStop() {
-                ps_end_utt(decoder)
-                throw error
-            }
-            let count = min(Self.blockSamples, samples.count - start)
-            for index in 0..<count {
-                let value = Int(samples[start + index]) + dither.next()
-                block[index] = Int16(clamping: value)
-            }
-            let processed = block.withUnsafeBufferPointer { ps_process_raw(decoder, $0.baseAddress, count, 0, 0) }
-            guard processed >= 0 else {
-                ps_end_utt(decoder)
-                throw SpeechError.malformed("pocketsphinx failed to process the audio")
-            }
-            start += count
+        return Utterance()
+    }
+
+    /// Feeds up to ``blockSamples`` samples with dither. The same audio gives the same result only
+    /// when it is fed in the same blocks (the live CMN updates its mean at block boundaries), so
+    /// callers feed whole blocks from the utterance's start, and a shorter one only last.
+    func process(_ samples: UnsafeBufferPointer<Int16>, in utterance: inout Utterance) throws {
+        precondition(samples.count <= Self.blockSamples)
+        for index in 0..<samples.count {
+            utterance.block[index] = Int16(clamping: Int(samples[index]) + utterance.dither.next())
         }
+        let processed = utterance.block.withUnsafeBufferPointer { ps_process_raw(decoder, $0.baseAddress, samples.count, 0, 0) }
+        guard processed >= 0 else { throw SpeechError.malformed("pocketsphinx failed to process the audio") }
+    }
+
+    /// The best hypothesis so far, in the middle of an utterance.
+    func partialHypothesis() -> String {
+        hypothesis()
+    }
+
+    /// Ends the utterance; its transcript.
+    func endUtterance() -> String {
         ps_end_utt(decoder)
+        return hypothesis()
+    }
+
+    /// Ends the utterance, ignoring what was heard.
+    func abandonUtterance() {
+        ps_end_utt(decoder)
+    }
+
+    private func hypothesis() -> String {
         var score: Int32 = 0
         guard let hypothesis = ps_get_hyp(decoder, &score) else { return "" }
         // Keyword spotting separates its hits with two spaces.
@@ -136,13 +175,11 @@ final class PocketSphinxDecoder: @unchecked Sendable {
     private static let loading = Mutex(())
 }
 
-/// −1, 0 or +1 at random, cheaply (xorshift64*): dither for every sample of an utterance.
+/// −1, 0 or +1 at random, cheaply (xorshift64*): dither for every sample of an utterance. Every
+/// utterance starts from the same seed, so that the dither, like the result, depends on nothing but
+/// the audio (a live recognition cannot know the length of what is coming).
 private struct DitherSource {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed == 0 ? 0x2545_F491_4F6C_DD1D : seed
-    }
+    private var state: UInt64 = 0x9E37_79B9_7F4A_7C15
 
     mutating func next() -> Int {
         state ^= state >> 12
