@@ -279,4 +279,71 @@ struct VoiceDoorTests {
             await task.value
         }
     }
+
+    @Test func inAutoListeningTheSilenceAfterSpeechEndsTheUtterance() async throws {
+        // Speech, then 0.9 s of silence: more than the 500 ms that ends an utterance.
+        let packets = try Self.opusPackets(try await Self.speech(Self.sentence))
+        try await withVoiceHub { (port: Int, _: any TestClientProtocol) async throws in
+            let (device, task, _) = try await connectedDevice(port: port)
+            device.listen("start", mode: "auto")
+            for packet in packets { device.sendBinary(packet) }
+            #expect(try await device.message("stt")["text"]?.stringValue == Self.sentence)
+            try await device.message("tts", state: "stop")
+            #expect(!device.audio.isEmpty)
+            device.close()
+            await task.value
+        }
+    }
+
+    @Test func inRealtimeListeningSpeakingOverTheAnswerInterruptsIt() async throws {
+        let speech = try await Self.speech(Self.sentence)
+        let packets = try Self.opusPackets(speech)
+        // A slow model: the first sentence plays while the rest is awaited.
+        let upstream = SentenceUpstream(pieces: ["It is noon. ", "The sun is up. ", "Have a nice day."], pause: .milliseconds(1500))
+        try await withVoiceHub(upstream) { (port: Int, _: any TestClientProtocol) async throws in
+            let (device, task, _) = try await connectedDevice(port: port)
+            device.listen("start", mode: "realtime")
+            // The device streams at real time in realtime listening.
+            for packet in packets {
+                device.sendBinary(packet)
+                try await Task.sleep(for: .milliseconds(60))
+            }
+            try await device.message("stt")
+            let deadline = ContinuousClock.now + .seconds(20)
+            while device.audio.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            let before = device.messages.count
+            // The user speaks again over the answer: it stops at once, and the new utterance is answered.
+            for packet in packets {
+                device.sendBinary(packet)
+                try await Task.sleep(for: .milliseconds(60))
+            }
+            try await device.message("tts", state: "stop", after: before)
+            try await device.message("stt", after: before)
+            try await eventually("the first answer's request was cut", timeout: .seconds(10)) { upstream.abandonedStreams >= 1 }
+            device.close()
+            await task.value
+        }
+    }
+
+    @Test func aClientSendingFasterThanRealTimeIsClosed() async throws {
+        let packets = try Self.opusPackets(PCMAudio(samples: [Int16](repeating: 0, count: 16_000 * 8), sampleRate: 16_000))
+        try await withVoiceHub { (port: Int, _: any TestClientProtocol) async throws in
+            let (device, task, _) = try await connectedDevice(port: port)
+            device.listen("start", mode: "auto")
+            for packet in packets { device.sendBinary(packet) }  // 8 s of audio at once
+            try await device.waitUntilEnded()
+            #expect(device.closeCode == .policyViolation)
+            #expect(device.messages.contains { $0["type"] == "error" && $0["code"] == "too_fast" })
+            await task.value
+        }
+    }
+
+    @Test func anIdleClientIsClosed() async throws {
+        try await withVoiceHub(voice: ", idle_timeout: 0.5") { (port: Int, _: any TestClientProtocol) async throws in
+            let (device, task, _) = try await connectedDevice(port: port)
+            try await device.waitUntilEnded()
+            #expect(device.closeCode == .normalClosure)
+            await task.value
+        }
+    }
 }

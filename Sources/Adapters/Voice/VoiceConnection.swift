@@ -196,9 +196,9 @@ final class VoiceConnection: Sendable {
                     continue
                 }
                 do {
-                    let events = try current.push(frame.payload)
+                    let events = try await current.push(frame.payload)
                     badFrames = 0
-                    for event in events { await handle(event) }
+                    for event in events { handle(event, mode: current.mode) }
                 } catch {
                     switch error {
                     case .tooFast:
@@ -232,7 +232,7 @@ final class VoiceConnection: Sendable {
             case .start:
                 listener.start(mode: listen.mode ?? listener.mode)
             case .stop:
-                if let event = listener.stop() { Task { await self.handle(event) } }
+                if let event = listener.stop() { handle(event, mode: listener.mode) }
             case .detect:
                 // The wake word: what follows is a new utterance.
                 logger.debug("wake word", metadata: ["hub.text": "\(listen.text ?? "")"])
@@ -274,7 +274,9 @@ final class VoiceConnection: Sendable {
         }
         let format = params.knownFormat ?? .opus
         do {
-            let created = try VoiceListener(params: params, maxUtterance: settings.maxUtterance)
+            let created = try VoiceListener(
+                params: params, speech: door.speech,
+                endpointing: UtteranceEndpointer.Settings(silence: settings.endpointSilence, maximumLength: settings.maxUtterance))
             let encoder = try VoiceFrameEncoder(
                 format: format == .pcm16 ? .pcm16 : .opus, sampleRate: settings.sampleRate, frameMilliseconds: settings.frameDurationMs)
             listener = created
@@ -295,13 +297,15 @@ final class VoiceConnection: Sendable {
 
     // MARK: Turns
 
-    private func handle(_ event: VoiceListener.Event) async {
+    private func handle(_ event: VoiceListener.Event, mode: VoiceClientMessage.Listen.Mode) {
         switch event {
         case .speechStarted:
-            // Speaking over the answer (realtime listening) interrupts it.
-            if state.withLock({ $0.turn != nil }) { abort(reason: "barge_in") }
-        case .utterance(let audio, let speechEnded):
-            startTurn(audio, speechEnded: speechEnded)
+            // Speaking over the answer interrupts it in realtime listening (the client cancels its
+            // echo); in auto listening the microphone is off while the answer plays, and a whole
+            // utterance heard meanwhile replaces the answer when it ends.
+            if mode == .realtime, state.withLock({ $0.turn != nil }) { abort(reason: "barge_in") }
+        case .utterance(let recognition, let seconds, let speechEnded):
+            startTurn(recognition, seconds: seconds, speechEnded: speechEnded)
         }
     }
 
@@ -320,11 +324,11 @@ final class VoiceConnection: Sendable {
         logger.info("voice answer aborted", metadata: ["hub.turn": "\(turn.id)", "hub.reason": "\(reason)"])
     }
 
-    private func startTurn(_ audio: PCMAudio, speechEnded: ContinuousClock.Instant) {
+    private func startTurn(_ recognition: SpeechRecognitionStream, seconds: Double, speechEnded: ContinuousClock.Instant) {
         let timing = VoiceTurnTiming()
         timing.mark(.speechEnded, at: speechEnded)
         timing.mark(.endpointed)
-        door.metrics.voiceAudioReceived(seconds: audio.seconds)
+        door.metrics.voiceAudioReceived(seconds: seconds)
         let id = door.nextUtteranceID()
         // A new utterance replaces the answer still playing.
         let previous = state.withLock { state -> Turn? in
@@ -333,10 +337,13 @@ final class VoiceConnection: Sendable {
         }
         previous?.task?.cancel()
         let epoch = outbox.flush()
-        guard let encoder = state.withLock({ $0.encoder }) else { return }
+        guard let encoder = state.withLock({ $0.encoder }) else {
+            recognition.cancel()
+            return
+        }
         var turn = Turn(id: id, epoch: epoch, timing: timing)
         turn.task = Task { [self] in
-            await self.answer(audio, id: id, epoch: epoch, timing: timing, encoder: encoder)
+            await self.answer(recognition, seconds: seconds, id: id, epoch: epoch, timing: timing, encoder: encoder)
             state.withLock { state in
                 if state.turn?.epoch == epoch { state.turn = nil }
             }
@@ -344,10 +351,16 @@ final class VoiceConnection: Sendable {
         state.withLock { $0.turn = turn }
     }
 
-    private func answer(_ audio: PCMAudio, id: String, epoch: UInt64, timing: VoiceTurnTiming, encoder: VoiceFrameEncoder) async {
+    private func answer(
+        _ recognition: SpeechRecognitionStream, seconds: Double, id: String, epoch: UInt64, timing: VoiceTurnTiming, encoder: VoiceFrameEncoder
+    ) async {
         let text: String
         do {
-            text = try await door.speech.transcribe(.pcm(audio), language: nil).transcript.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            text = try await withTaskCancellationHandler {
+                try await recognition.finish().text.trimmingCharacters(in: .whitespacesAndNewlines)
+            } onCancel: {
+                recognition.cancel()
+            }
         } catch {
             guard !Task.isCancelled else { return }
             logger.warning("voice utterance not recognized", metadata: ["hub.turn": "\(id)", "error": "\(error)"])
@@ -360,7 +373,7 @@ final class VoiceConnection: Sendable {
         send(.stt(text: text, sessionID: sessionID))
         guard !text.isEmpty else {
             door.metrics.voiceTurn(outcome: "empty")
-            logger.info("voice utterance empty", metadata: ["hub.turn": "\(id)", "hub.audio_s": "\(audio.seconds)"])
+            logger.info("voice utterance empty", metadata: ["hub.turn": "\(id)", "hub.audio_s": "\(seconds)"])
             return
         }
         let event = ConversationEvent(
