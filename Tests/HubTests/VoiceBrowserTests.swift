@@ -37,7 +37,8 @@ struct VoiceBrowserTests {
     /// Runs the browser script against a hub with PocketSphinx on the grammar, the given `voice:`
     /// and `web:` sections, and a ``SentenceUpstream``; returns its findings.
     func drive(
-        name: String, voice: String, web: String, upstream: SentenceUpstream = SentenceUpstream(), arguments: @escaping @Sendable (_ wav: String, _ seconds: Double) -> [String]
+        name: String, voice: String, web: String, upstream: SentenceUpstream = SentenceUpstream(),
+        arguments: @escaping @Sendable (_ wav: String, _ seconds: Double) -> [String]
     ) async throws -> JSONValue {
         let python = try #require(ProcessInfo.processInfo.environment["HUB_TEST_PYTHON"])
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/voice_browser.py").path
@@ -52,7 +53,9 @@ struct VoiceBrowserTests {
                 """
             let configuration = try TestHub.configuration(upstream: base, databasePath: TestHub.databasePath(), extra: extra)
             return try await TestHub.run(configuration) { port, _ in
-                let common = ["--url", "http://127.0.0.1:\(port)/", "--screenshot-dir", folder, "--wav", wav, "--wav-seconds", String(format: "%.2f", seconds)]
+                let common = [
+                    "--url", "http://127.0.0.1:\(port)/", "--screenshot-dir", folder, "--wav", wav, "--wav-seconds", String(format: "%.2f", seconds),
+                ]
                 let output = try await HelperProcess.run(python, [script] + common + arguments(wav, seconds), timeout: .seconds(150))
                 return try JSONValue(parsing: output.split(separator: "\n").last.map(String.init) ?? "")
             }
@@ -80,7 +83,9 @@ struct VoiceBrowserTests {
         #expect(found["clips_played"]?.int64Value ?? 0 >= 1)
         // The voice turns reached the engine as one session: the last one's request carries the
         // first turn as history (the interrupted turn is not stored).
-        let said = { (request: [(role: String, content: String)]) in request.filter { $0.role == "user" && $0.content == VoiceDoorTests.sentence }.count }
+        let said = { (request: [(role: String, content: String)]) in
+            request.filter { $0.role == "user" && $0.content == VoiceDoorTests.sentence }.count
+        }
         let voiceRequests = upstream.requests.filter { said($0) > 0 }
         #expect(voiceRequests.count >= 3)
         #expect(voiceRequests.last.map(said) ?? 0 >= 2)

@@ -20,9 +20,9 @@ read aloud.
 --refusal: the microphone permission denied (a notice), then granted while the hub's voice door
 wants a token the page does not have (a notice that the connection was refused).
 
-Every wait is at most 20 s. On success prints one JSON line of findings and exits 0; on a failed
-check prints what went wrong to stderr, saves DIR/failure.png and DIR/console.log, prints the
-page's console, and exits 1.
+Every wait is at most 20 s. On success prints one JSON line of findings (also kept in
+DIR/findings.json) and exits 0; on a failed check prints what went wrong and the page's console
+to stderr, saves DIR/failure.png and DIR/console.log, and exits 1.
 """
 import argparse
 import json
@@ -263,7 +263,8 @@ class VoiceRun(Run):
             self.speaker()
         self.found["stats"] = self.stats()
         self.found["screenshots"] = self.screenshots
-        self.found["console_messages"] = len(self.console)
+        self.collect_console()
+        self.found["console"] = [f"{e.get('level')} {e.get('message')}" for e in self.console]
         return self.found
 
 
@@ -289,6 +290,8 @@ def main():
         run.stop()
         return 1
     run.stop()
+    with open(os.path.join(run.dir, "findings.json"), "w", encoding="utf-8") as f:
+        json.dump(found, f, indent=2)
     print(json.dumps(found))
     return 0
 
