@@ -147,6 +147,7 @@ let package = Package(
             // The chat page is compiled into the binary: one file to deploy, nothing to find at run time.
             resources: [
                 .embedInCode("Resources/web/index.html"), .embedInCode("Resources/web/app.css"), .embedInCode("Resources/web/app.js"),
+                .embedInCode("Resources/web/mic-worklet.js"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -378,6 +378,11 @@ struct WebChatTests {
             #expect(script.status == 200)
             #expect(script.headers.contains { $0.0.lowercased() == "content-type" && $0.1.hasPrefix("text/javascript") })
             #expect(try await get(port, "/app.css").status == 200)
+            // The microphone's AudioWorklet module is a script of the page's own origin.
+            let worklet = try await get(port, "/mic-worklet.js")
+            #expect(worklet.status == 200)
+            #expect(worklet.body.contains("registerProcessor(\"hub-mic\""))
+            #expect(worklet.headers.contains { $0.0.lowercased() == "content-type" && $0.1.hasPrefix("text/javascript") })
             let models = try await get(port, "/api/v1/chat/models")
             #expect(models.json?["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["model-a", "model-b"])
             #expect(models.json?["default"] == "model-a")

@@ -6,7 +6,8 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// Serves the web chat page (`/`, `/app.css`, `/app.js`) from the files compiled into the binary.
+/// Serves the web chat page (`/`, `/app.css`, `/app.js`, and `/mic-worklet.js`, the microphone's
+/// AudioWorklet) from the files compiled into the binary.
 ///
 /// Each file carries a strong `ETag` (a hash of its bytes) and `Cache-Control: no-cache`, so a
 /// browser revalidates and gets `304` until the hub is upgraded. A Content-Security-Policy allows
@@ -34,6 +35,8 @@ struct WebPageController: Sendable {
         "/index.html": Asset(PackageResources.index_html, contentType: "text/html; charset=utf-8"),
         "/app.css": Asset(PackageResources.app_css, contentType: "text/css; charset=utf-8"),
         "/app.js": Asset(PackageResources.app_js, contentType: "text/javascript; charset=utf-8"),
+        // The microphone's AudioWorklet module: `script-src 'self'` covers worklets, so no exception is needed.
+        "/mic-worklet.js": Asset(PackageResources.mic_worklet_js, contentType: "text/javascript; charset=utf-8"),
     ]
 
     func addRoutes(to router: Router<HubRequestContext>) {

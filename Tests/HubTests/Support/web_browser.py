@@ -67,7 +67,7 @@ class Run:
 
     # ------------------------------------------------------------------ browser
 
-    def start(self):
+    def start(self, extra_flags=()):
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
         for flag in (
@@ -84,6 +84,7 @@ class Run:
             "--disable-component-update",
             "--disable-sync",
             "--lang=en-US",
+            *extra_flags,
         ):
             options.add_argument(flag)
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})

@@ -28,6 +28,8 @@
     composer: $("composer"),
     input: $("input"),
     send: $("send"),
+    mic: $("mic"),
+    speaker: $("speaker"),
   };
 
   // ---------------------------------------------------------------- storage & ids
@@ -647,6 +649,7 @@
       finishStreaming(el);
       if (turn.text === "") el.classList.add("empty");
       el.dataset.done = "true";
+      if (turn.text.trim() !== "") readAloud(turn.text);
       const meta = [];
       if (typeof frame.model === "string" && frame.model) meta.push(frame.model);
       const usage = describeUsage(frame.usage);
@@ -850,6 +853,7 @@
     ui.send.disabled = !connected;
     ui.newConversation.disabled = !connected;
     ui.picker.disabled = !connected || !Array.from(ui.picker.options).some((o) => o.value !== "");
+    updateVoiceControls(connected);
   }
 
   function clearRetry() {
@@ -878,10 +882,15 @@
     updateControls();
   }
 
-  function socketUrl(token) {
+  // ws(s)://host/prefix/ for the page's own sockets (the page may live below a path prefix).
+  function socketBase() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const prefix = location.pathname.slice(0, location.pathname.lastIndexOf("/") + 1) || "/";
-    let url = scheme + "//" + location.host + prefix + "ws/chat/" + encodeURIComponent(clientId);
+    return scheme + "//" + location.host + prefix;
+  }
+
+  function socketUrl(token) {
+    let url = socketBase() + "ws/chat/" + encodeURIComponent(clientId);
     if (token) url += "?access_token=" + encodeURIComponent(token);
     return url;
   }
@@ -967,6 +976,8 @@
     if (!sendFrame({ type: "message", id, text })) return;
     ui.input.value = "";
     autoGrow();
+    // Sending is a user gesture: the moment to let the page play the answer aloud later.
+    if (speaker.on) audioContext();
     const turn = turnFor(id);
     keepingScroll(() => {
       turn.userEl = appendUser(text, id, null);
@@ -985,6 +996,749 @@
     const input = ui.input;
     input.style.height = "auto";
     input.style.height = Math.min(input.scrollHeight, 200) + "px";
+  }
+
+  // ---------------------------------------------------------------- voice: microphone and speaker
+  //
+  // The microphone talks to the hub's voice door, /ws/voice (the xiaozhi protocol, browser
+  // variant), as device "web-<client id>" with the page's token:
+  //   page → hello {audio_params: pcm16, 16 kHz, mono, 60 ms}   hub → hello {session_id, audio_params.sample_rate}
+  //   page → listen start (manual while the button is held, auto after a click)
+  //   page → binary frames: 60 ms of 16 kHz PCM16 from mic-worklet.js
+  //   page → listen stop (release, or the second click)
+  //   hub → stt (the user's message), llm (emotion), tts start, tts sentence_start (the answer's
+  //         text, sentence by sentence), binary PCM16 frames at the announced rate (played
+  //         gaplessly), tts stop
+  // Pressing the button while an answer plays stops the playback at once and sends abort. The
+  // voice session is the hub's voice:voice:u<device id>, not the typed chat's web session: voice
+  // turns are shown here as they happen, and are not part of the history the chat sends.
+  //
+  // The speaker button reads typed answers aloud through POST api/v1/tts/synthesize (a WAV,
+  // decoded and played with Web Audio). If the hub refuses that route to the page (401/403: it
+  // wants an API key the page does not have; 404/405: not there), the button goes away with a
+  // notice.
+
+  const VOICE_DEVICE_PREFIX = "web-";
+  const VOICE_HELLO_TIMEOUT_MS = 10000;
+  // A press held this long is push-to-talk; a shorter one is a click that toggles listening.
+  const HOLD_AFTER_MS = 300;
+  // Frames said before the hub was ready (3 s of 60 ms), sent right after listen start.
+  const PREROLL_FRAMES = 50;
+  const FLUSH_TIMEOUT_MS = 500;
+  // Lead given to the first frame after the playback queue ran dry.
+  const PLAYBACK_CUSHION_S = 0.06;
+  const SPEAKER_KEY = "hub.speaker";
+  // The synthesis route takes at most 4096 characters.
+  const MAX_SPOKEN_CHARS = 4000;
+
+  // What the page's audio did, for the browser test (counters only).
+  const voiceStats = { framesSent: 0, framesPlayed: 0, clipsPlayed: 0, aborts: 0 };
+  Object.defineProperty(window, "__hubVoice", { value: voiceStats, writable: false, enumerable: false, configurable: false });
+
+  const voice = {
+    ws: null,
+    ready: false,
+    opening: null,
+    onHello: null,
+    sessionId: "",
+    sampleRate: 24000,
+    context: null,
+    worklet: null,
+    // The microphone press in progress (see newPress).
+    press: null,
+    // The voice turn on screen: {id, text, finished, userEl, replyEl}.
+    turn: null,
+    // An utterance went to the hub and its answer has not ended: pressing again aborts it.
+    answering: false,
+    // listen stop was sent and its stt has not come: an stt otherwise means the hub ended the
+    // utterance by itself (auto listening).
+    awaitingTranscript: false,
+    // After an abort, frames and sentences of the old answer are dropped until the next tts start.
+    dropAudio: false,
+    emotion: "",
+    // Scheduled AudioBufferSourceNodes → "voice" (answer frames) or "clip" (a typed answer read aloud).
+    sources: new Map(),
+    nextTime: 0,
+    drainWaiters: [],
+    banner: "",
+  };
+
+  const speaker = {
+    on: storageGet(SPEAKER_KEY) === "on",
+    unavailable: false,
+    chain: Promise.resolve(),
+  };
+
+  class VoiceProblem extends Error {}
+
+  function audioContext() {
+    if (!voice.context) {
+      const Context = window.AudioContext || window.webkitAudioContext;
+      if (typeof Context !== "function") return null;
+      voice.context = new Context();
+    }
+    if (voice.context.state === "suspended") voice.context.resume().catch(() => {});
+    return voice.context;
+  }
+
+  function micProblem(err) {
+    if (err instanceof VoiceProblem) return err.message;
+    const name = err && err.name;
+    if (name === "NotAllowedError" || name === "SecurityError") {
+      return "The microphone is blocked for this page. Allow it in the browser's site settings, then try again.";
+    }
+    if (name === "NotFoundError" || name === "OverconstrainedError") return "No microphone was found.";
+    if (name === "NotReadableError" || name === "AbortError") return "The microphone is busy or could not be started.";
+    return "The microphone could not be started" + (err && err.message ? ": " + err.message : ".");
+  }
+
+  // Banners about the microphone go when the user tries again.
+  function voiceBanner(text) {
+    voice.banner = text;
+    showBanner(text);
+  }
+
+  function notice(text) {
+    keepingScroll(() => appendErrorNote(text, null, null));
+  }
+
+  // ---------------------------------------------------------------- voice: the socket
+
+  function voiceUrl() {
+    let url = socketBase() + "ws/voice?device-id=" + encodeURIComponent(VOICE_DEVICE_PREFIX + clientId);
+    const token = getToken();
+    if (token) url += "&token=" + encodeURIComponent(token);
+    return url;
+  }
+
+  const voiceOpen = () => !!voice.ws && voice.ready && voice.ws.readyState === WebSocket.OPEN;
+
+  function sendVoice(message) {
+    if (!voiceOpen()) return false;
+    if (voice.sessionId) message.session_id = voice.sessionId;
+    voice.ws.send(JSON.stringify(message));
+    return true;
+  }
+
+  // Resolves once the hub's hello has come; rejects with a VoiceProblem.
+  function openVoice() {
+    if (voiceOpen()) return Promise.resolve();
+    if (voice.opening) return voice.opening;
+    const opening = new Promise((resolve, reject) => {
+      let ws;
+      try {
+        ws = new WebSocket(voiceUrl());
+      } catch (_) {
+        reject(new VoiceProblem("The voice connection could not be opened."));
+        return;
+      }
+      ws.binaryType = "arraybuffer";
+      voice.ws = ws;
+      voice.ready = false;
+      voice.onHello = resolve;
+      let opened = false;
+      const timer = window.setTimeout(() => {
+        if (voice.ws !== ws || voice.ready) return;
+        reject(new VoiceProblem("The hub did not answer the voice hello in time."));
+        ws.close();
+      }, VOICE_HELLO_TIMEOUT_MS);
+      ws.addEventListener("open", () => {
+        opened = true;
+        ws.send(JSON.stringify({
+          type: "hello",
+          version: 1,
+          transport: "websocket",
+          audio_params: { format: "pcm16", sample_rate: 16000, channels: 1, frame_duration: 60 },
+        }));
+      });
+      ws.addEventListener("message", (event) => {
+        if (voice.ws === ws) handleVoiceMessage(event.data);
+      });
+      ws.addEventListener("close", (event) => {
+        window.clearTimeout(timer);
+        if (voice.ws !== ws) return;
+        const wasReady = voice.ready;
+        voice.ws = null;
+        voice.ready = false;
+        voice.onHello = null;
+        if (!wasReady) {
+          // A refused upgrade never opens; the browser does not say why.
+          reject(new VoiceProblem(opened
+            ? "The hub closed the voice connection" + (event.reason ? " (" + event.reason + ")" : "") + "."
+            : "The hub refused the voice connection: it may want an access token this page does not have, allow only certain devices, or have too many voice sessions."));
+        }
+        onVoiceClosed(event, wasReady);
+      });
+    });
+    voice.opening = opening;
+    const done = () => {
+      if (voice.opening === opening) voice.opening = null;
+    };
+    opening.then(done, done);
+    return opening;
+  }
+
+  function onVoiceClosed(event, wasReady) {
+    // Before the hello, the press waiting for it hears of the failure from openVoice.
+    if (!wasReady) return;
+    const press = voice.press;
+    const busy = !!press || (voice.turn && !voice.turn.finished);
+    if (press) cancelPress(press);
+    voice.answering = false;
+    voice.awaitingTranscript = false;
+    finishVoiceTurn(false, voice.turn && !voice.turn.finished ? "The voice connection closed before the answer was complete." : null);
+    // The hub closes an idle connection; that is only news while something was going on.
+    if (busy) voiceBanner("The voice connection closed" + (event.reason ? " (" + event.reason + ")" : "") + ".");
+    updateControls();
+  }
+
+  function handleVoiceMessage(data) {
+    if (data instanceof ArrayBuffer) {
+      onVoiceAudio(data);
+      return;
+    }
+    let message;
+    try {
+      message = JSON.parse(data);
+    } catch (_) {
+      console.warn("hub: ignoring a voice message that is not JSON", String(data).slice(0, 200));
+      return;
+    }
+    if (!message || typeof message !== "object") return;
+    switch (message.type) {
+      case "hello":
+        onVoiceHello(message);
+        break;
+      case "stt":
+        onVoiceTranscript(message);
+        break;
+      case "llm":
+        voice.emotion = typeof message.text === "string" ? Array.from(message.text).slice(0, 2).join("") : "";
+        break;
+      case "tts":
+        onVoiceSpeech(message);
+        break;
+      case "error":
+        onVoiceError(message);
+        break;
+      case "alert":
+        if (typeof message.message === "string" && message.message) keepingScroll(() => appendSystemNote(message.message, null));
+        break;
+      case "pong":
+      case "mcp":
+        break;
+      default:
+        console.warn("hub: ignoring a voice message of unknown type", message.type);
+    }
+  }
+
+  function onVoiceHello(message) {
+    const params = message.audio_params && typeof message.audio_params === "object" ? message.audio_params : {};
+    const rate = Number(params.sample_rate);
+    voice.sampleRate = Number.isInteger(rate) && rate >= 8000 && rate <= 96000 ? rate : 24000;
+    voice.sessionId = typeof message.session_id === "string" ? message.session_id : "";
+    voice.ready = true;
+    const resolve = voice.onHello;
+    voice.onHello = null;
+    if (resolve) resolve();
+  }
+
+  // ---------------------------------------------------------------- voice: turns in the view
+
+  function voiceMeta(el, text) {
+    let meta = el.querySelector(":scope > .meta");
+    if (!meta) {
+      meta = h("div", "meta");
+      el.appendChild(meta);
+    }
+    meta.textContent = text;
+  }
+
+  function ensureVoiceReply(turn) {
+    if (turn.replyEl && turn.replyEl.isConnected) return turn.replyEl;
+    turn.replyEl = createAssistant(turn.id, turn.text === "");
+    turn.replyEl.classList.add("voice");
+    if (turn.text !== "") {
+      turn.replyEl.classList.add("streaming");
+      turn.replyEl.querySelector(".content").replaceChildren(renderMarkdown(turn.text));
+    }
+    return turn.replyEl;
+  }
+
+  function newVoiceTurn() {
+    finishVoiceTurn(false, null);
+    voice.turn = { id: "v" + nextMessageId(), text: "", finished: false, userEl: null, replyEl: null };
+    return voice.turn;
+  }
+
+  function onVoiceTranscript(message) {
+    const text = typeof message.text === "string" ? message.text.trim() : "";
+    const press = voice.press;
+    if (!voice.awaitingTranscript && press && press.listening && press.kind === "toggle") {
+      // The hub ended the utterance by itself (auto listening): it listens again after the answer.
+      press.paused = true;
+      updateMic();
+    }
+    voice.awaitingTranscript = false;
+    if (!text) {
+      voice.answering = false;
+      keepingScroll(() => appendSystemNote("Nothing was recognized.", null));
+      rearmToggle();
+      return;
+    }
+    voice.answering = true;
+    voice.dropAudio = false;
+    const turn = newVoiceTurn();
+    keepingScroll(() => {
+      turn.userEl = appendUser(text, turn.id, null);
+      turn.userEl.classList.add("voice");
+      voiceMeta(turn.userEl, "voice");
+      ensureVoiceReply(turn);
+    }, true);
+  }
+
+  function onVoiceSpeech(message) {
+    if (message.state === "start") {
+      voice.dropAudio = false;
+      voice.answering = true;
+      const turn = voice.turn && !voice.turn.finished ? voice.turn : newVoiceTurn();
+      keepingScroll(() => ensureVoiceReply(turn));
+    } else if (message.state === "sentence_start") {
+      if (voice.dropAudio || typeof message.text !== "string" || !message.text.trim()) return;
+      const turn = voice.turn && !voice.turn.finished ? voice.turn : newVoiceTurn();
+      turn.text += (turn.text ? " " : "") + message.text.trim();
+      keepingScroll(() => {
+        const el = ensureVoiceReply(turn);
+        el.classList.remove("pending");
+        el.classList.add("streaming");
+        const typing = el.querySelector(".typing");
+        if (typing) typing.remove();
+        el.querySelector(".content").replaceChildren(renderMarkdown(turn.text));
+      });
+    } else if (message.state === "stop") {
+      voice.answering = false;
+      finishVoiceTurn(false, null);
+      rearmToggle();
+    }
+  }
+
+  function finishVoiceTurn(interrupted, errorText) {
+    const turn = voice.turn;
+    if (!turn || turn.finished) return;
+    turn.finished = true;
+    const emotion = voice.emotion;
+    voice.emotion = "";
+    keepingScroll(() => {
+      const el = turn.replyEl && turn.replyEl.isConnected ? turn.replyEl : null;
+      if (el && turn.text === "") {
+        el.remove();
+        turn.replyEl = null;
+      } else if (el) {
+        finishStreaming(el);
+        el.dataset.done = "true";
+        if (interrupted) el.dataset.interrupted = "true";
+        voiceMeta(el, [emotion, "voice", interrupted ? "interrupted" : ""].filter(Boolean).join(" · "));
+      }
+      if (errorText) appendErrorNote(errorText, turn.id, turn.replyEl || turn.userEl);
+    });
+  }
+
+  function onVoiceError(message) {
+    const text = typeof message.message === "string" && message.message ? message.message : "The voice session failed.";
+    if (voice.awaitingTranscript || message.code === "recognition_failed") {
+      voice.awaitingTranscript = false;
+      voice.answering = false;
+    }
+    notice("Voice: " + text);
+    rearmToggle();
+  }
+
+  // ---------------------------------------------------------------- voice: playback
+
+  function onVoiceAudio(buffer) {
+    if (voice.dropAudio || !voice.context) return;
+    const count = buffer.byteLength >> 1;
+    if (count === 0) return;
+    const audio = voice.context.createBuffer(1, count, voice.sampleRate);
+    const channel = audio.getChannelData(0);
+    const view = new DataView(buffer);
+    for (let i = 0; i < count; i += 1) channel[i] = view.getInt16(2 * i, true) / 32768;
+    schedule(audio, "voice");
+    voiceStats.framesPlayed += 1;
+  }
+
+  // Queues `buffer` right after what is already queued: frames play back to back, without gaps.
+  function schedule(buffer, kind) {
+    const context = voice.context;
+    const now = context.currentTime;
+    if (voice.nextTime < now + 0.01) voice.nextTime = now + PLAYBACK_CUSHION_S;
+    const source = context.createBufferSource();
+    source.buffer = buffer;
+    source.connect(context.destination);
+    source.addEventListener("ended", () => {
+      if (voice.sources.delete(source) && voice.sources.size === 0) playbackDrained();
+    });
+    voice.sources.set(source, kind);
+    source.start(voice.nextTime);
+    voice.nextTime += buffer.duration;
+    if (voice.sources.size === 1) updateMic();
+  }
+
+  // Stops what plays now (only `kind`, or everything).
+  function stopPlayback(kind) {
+    for (const [source, which] of voice.sources) {
+      if (kind && which !== kind) continue;
+      voice.sources.delete(source);
+      try {
+        source.stop();
+      } catch (_) {
+        // Not started yet or already ended.
+      }
+      source.disconnect();
+    }
+    if (voice.sources.size === 0) {
+      voice.nextTime = 0;
+      playbackDrained();
+    }
+  }
+
+  function playbackDrained() {
+    const waiters = voice.drainWaiters;
+    voice.drainWaiters = [];
+    for (const resolve of waiters) resolve();
+    updateMic();
+  }
+
+  function whenPlaybackDrained() {
+    if (voice.sources.size === 0) return Promise.resolve();
+    return new Promise((resolve) => voice.drainWaiters.push(resolve));
+  }
+
+  // The user speaks over the answer: silence it now, and tell the hub to stop it.
+  function interruptAnswer() {
+    if (voice.sources.size === 0 && !voice.answering) return;
+    stopPlayback(null);
+    voice.dropAudio = true;
+    if (voice.answering) sendVoice({ type: "abort" });
+    voice.answering = false;
+    voice.awaitingTranscript = false;
+    voiceStats.aborts += 1;
+    finishVoiceTurn(true, null);
+  }
+
+  // ---------------------------------------------------------------- voice: the microphone
+
+  function newPress() {
+    const press = {
+      // null until decided: "hold" (push-to-talk) or "toggle" (click to start, click to send).
+      kind: null,
+      // listen start was sent: frames go to the hub (unless paused).
+      listening: false,
+      // In toggle listening, the hub ended the utterance itself and answers it.
+      paused: false,
+      cancelled: false,
+      done: false,
+      framesSent: 0,
+      preroll: [],
+      capture: null,
+      flushed: null,
+      timer: 0,
+    };
+    press.decided = new Promise((resolve) => {
+      press.decide = resolve;
+    });
+    press.ended = new Promise((resolve) => {
+      press.end = resolve;
+    });
+    return press;
+  }
+
+  function micPressed() {
+    const current = voice.press;
+    if (current) {
+      // The second click of a toggle sends what was said.
+      if (current.kind !== "hold") {
+        window.clearTimeout(current.timer);
+        current.kind = "toggle";
+        current.decide();
+        current.end("stop");
+        updateMic();
+      }
+      return;
+    }
+    if (ui.mic.disabled) return;
+    if (!ui.banner.hidden && ui.bannerText.textContent === voice.banner) hideBanner();
+    interruptAnswer();
+    const context = audioContext();
+    const press = newPress();
+    voice.press = press;
+    press.timer = window.setTimeout(() => {
+      if (press.kind !== null) return;
+      press.kind = "hold";
+      press.decide();
+      updateMic();
+    }, HOLD_AFTER_MS);
+    updateMic();
+    runPress(press, context);
+  }
+
+  function micReleased() {
+    const press = voice.press;
+    if (!press) return;
+    if (press.kind === null) {
+      window.clearTimeout(press.timer);
+      press.kind = "toggle";
+      press.decide();
+      updateMic();
+    } else if (press.kind === "hold") {
+      press.end("stop");
+    }
+  }
+
+  function cancelPress(press) {
+    press.cancelled = true;
+    press.decide();
+    press.end("cancel");
+  }
+
+  async function runPress(press, context) {
+    try {
+      if (!context) throw new VoiceProblem("This browser cannot record audio (it has no Web Audio).");
+      // Both at once; a microphone problem is told first (it is the one the user can fix).
+      const opening = openVoice();
+      opening.catch(() => {});
+      await startCapture(context, press);
+      await opening;
+      await press.decided;
+      if (press.cancelled) return;
+      interruptAnswer();
+      sendVoice({ type: "listen", state: "start", mode: press.kind === "hold" ? "manual" : "auto" });
+      press.listening = true;
+      for (const frame of press.preroll.splice(0)) sendAudio(press, frame);
+      updateMic();
+      if ((await press.ended) !== "stop" || !voiceOpen()) return;
+      if (!press.paused) await flushCapture(press);
+      press.listening = false;
+      sendVoice({ type: "listen", state: "stop" });
+      if (press.framesSent > 0 && !press.paused) {
+        voice.answering = true;
+        voice.awaitingTranscript = true;
+      }
+    } catch (err) {
+      if (!press.cancelled) voiceBanner(micProblem(err));
+    } finally {
+      press.done = true;
+      press.listening = false;
+      window.clearTimeout(press.timer);
+      if (press.capture) stopCapture(press.capture);
+      press.capture = null;
+      if (voice.press === press) voice.press = null;
+      updateControls();
+    }
+  }
+
+  async function startCapture(context, press) {
+    if (!navigator.mediaDevices || typeof navigator.mediaDevices.getUserMedia !== "function") {
+      throw new VoiceProblem("The browser offers this page no microphone: it allows one only on https pages (or on localhost).");
+    }
+    if (!context.audioWorklet || typeof AudioWorkletNode !== "function") {
+      throw new VoiceProblem("This browser cannot record audio for the hub (it has no AudioWorklet).");
+    }
+    if (!voice.worklet) {
+      voice.worklet = context.audioWorklet.addModule("mic-worklet.js");
+      voice.worklet.catch(() => {
+        voice.worklet = null;
+      });
+    }
+    await voice.worklet;
+    const stream = await navigator.mediaDevices.getUserMedia({
+      audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+    });
+    const capture = { stream, source: null, node: null };
+    if (press.done) {
+      stopCapture(capture);
+      return;
+    }
+    capture.source = context.createMediaStreamSource(stream);
+    capture.node = new AudioWorkletNode(context, "hub-mic", {
+      numberOfInputs: 1,
+      numberOfOutputs: 0,
+      channelCount: 1,
+      channelCountMode: "explicit",
+      processorOptions: { frameDuration: 60 },
+    });
+    capture.node.port.onmessage = (event) => onMicMessage(press, event.data);
+    capture.source.connect(capture.node);
+    press.capture = capture;
+  }
+
+  function stopCapture(capture) {
+    if (capture.node) {
+      capture.node.port.postMessage("stop");
+      capture.node.port.onmessage = null;
+      capture.node.disconnect();
+    }
+    if (capture.source) capture.source.disconnect();
+    for (const track of capture.stream.getTracks()) track.stop();
+  }
+
+  // Asks the worklet for its partial frame; resolves once every frame before it has arrived.
+  function flushCapture(press) {
+    const capture = press.capture;
+    if (!capture || !capture.node) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        window.clearTimeout(timer);
+        press.flushed = null;
+        resolve();
+      };
+      const timer = window.setTimeout(done, FLUSH_TIMEOUT_MS);
+      press.flushed = done;
+      capture.node.port.postMessage("flush");
+    });
+  }
+
+  function onMicMessage(press, data) {
+    if (data instanceof ArrayBuffer) {
+      if (press.done) return;
+      if (!press.listening) {
+        press.preroll.push(data);
+        if (press.preroll.length > PREROLL_FRAMES) press.preroll.shift();
+      } else if (!press.paused) {
+        sendAudio(press, data);
+      }
+      return;
+    }
+    if (data && data.type === "flushed" && press.flushed) press.flushed();
+  }
+
+  function sendAudio(press, buffer) {
+    if (!voiceOpen()) return;
+    voice.ws.send(buffer);
+    press.framesSent += 1;
+    voiceStats.framesSent += 1;
+  }
+
+  // Toggle listening the hub paused to answer (auto): listen again once the answer has played.
+  function rearmToggle() {
+    const press = voice.press;
+    if (!press || !press.paused || press.done) return;
+    whenPlaybackDrained().then(() => {
+      if (voice.press !== press || !press.paused || press.done) return;
+      if (sendVoice({ type: "listen", state: "start", mode: "auto" })) press.paused = false;
+      updateMic();
+    });
+  }
+
+  const MIC_TEXT = {
+    idle: "Hold to talk, or click to start and click again to send",
+    starting: "Starting the microphone…",
+    hold: "Listening — release to send",
+    toggle: "Listening — click to send",
+    paused: "Answering — click to stop listening",
+  };
+
+  function updateMic() {
+    const press = voice.press;
+    let state = "idle";
+    let text = MIC_TEXT.idle;
+    if (press && press.paused) {
+      state = "paused";
+      text = MIC_TEXT.paused;
+    } else if (press && press.listening) {
+      state = "listening";
+      text = press.kind === "hold" ? MIC_TEXT.hold : MIC_TEXT.toggle;
+    } else if (press) {
+      state = "starting";
+      text = press.kind === "toggle" ? MIC_TEXT.starting + " Click to send." : MIC_TEXT.starting;
+    }
+    if (ui.mic.dataset.state !== state) ui.mic.dataset.state = state;
+    ui.mic.dataset.mode = press && press.kind ? press.kind : "";
+    ui.mic.dataset.playing = voice.sources.size > 0 ? "true" : "false";
+    ui.mic.setAttribute("aria-pressed", press ? "true" : "false");
+    ui.mic.setAttribute("aria-label", "Talk: " + text);
+    ui.mic.title = text;
+  }
+
+  function updateVoiceControls(connected) {
+    // A press in progress keeps the button: its release must still arrive.
+    ui.mic.disabled = !connected && !voice.press;
+    ui.speaker.hidden = speaker.unavailable;
+    ui.speaker.disabled = !connected;
+    ui.speaker.setAttribute("aria-pressed", speaker.on ? "true" : "false");
+    ui.speaker.title = speaker.on ? "Reading typed answers aloud — click to stop" : "Read typed answers aloud";
+    updateMic();
+  }
+
+  // ---------------------------------------------------------------- speaker: typed answers read aloud
+
+  // What is worth saying of a Markdown answer: no code blocks, links as their text, no markup.
+  function speakableText(markdown) {
+    return markdown
+      .replace(/(^|\n) {0,3}(`{3,}|~{3,})[\s\S]*?(\n {0,3}\2[ \t]*(?=\n|$)|$)/g, " ")
+      .replace(/`+([^`]*)`+/g, "$1")
+      .replace(/\[([^\]\n]*)\]\([^)\s]*\)/g, "$1")
+      .replace(/https?:\/\/\S+/g, " ")
+      .replace(/[*_#>|~]+/g, " ")
+      .replace(/\s+/g, " ")
+      .trim()
+      .slice(0, MAX_SPOKEN_CHARS);
+  }
+
+  function readAloud(text) {
+    if (!speaker.on || speaker.unavailable) return;
+    const spoken = speakableText(text);
+    const context = audioContext();
+    if (!spoken || !context) return;
+    // Synthesis starts at once; playback keeps the answers' order.
+    const request = fetch("api/v1/tts/synthesize", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ text: spoken }),
+      cache: "no-store",
+    });
+    speaker.chain = speaker.chain
+      .then(() => playSynthesized(request, context))
+      .catch((err) => console.warn("hub: reading the answer aloud failed", err));
+  }
+
+  async function playSynthesized(request, context) {
+    let response;
+    try {
+      response = await request;
+    } catch (_) {
+      notice("The answer could not be read aloud: the hub did not answer.");
+      return;
+    }
+    if ([401, 403, 404, 405].includes(response.status)) {
+      speaker.unavailable = true;
+      speaker.on = false;
+      storageSet(SPEAKER_KEY, null);
+      updateControls();
+      voiceBanner("This hub does not let the page read answers aloud (its speech route wants an API key the page does not have), so the speaker button is gone.");
+      return;
+    }
+    if (!response.ok) {
+      let detail = "";
+      try {
+        const body = await response.json();
+        if (body && body.error && typeof body.error.message === "string") detail = body.error.message;
+      } catch (_) {
+        // No JSON error: the status says enough.
+      }
+      notice("The answer could not be read aloud" + (detail ? ": " + detail : " (HTTP " + response.status + ")."));
+      return;
+    }
+    let audio;
+    try {
+      audio = await context.decodeAudioData(await response.arrayBuffer());
+    } catch (_) {
+      notice("The answer could not be read aloud: the audio could not be decoded.");
+      return;
+    }
+    if (!speaker.on) return;
+    schedule(audio, "clip");
+    voiceStats.clipsPlayed += 1;
   }
 
   // ---------------------------------------------------------------- wiring
@@ -1022,6 +1776,40 @@
   });
 
   ui.bannerClose.addEventListener("click", hideBanner);
+
+  // The microphone: a press held past HOLD_AFTER_MS is push-to-talk, a click toggles. Space and
+  // Enter work the same way from the keyboard.
+  ui.mic.addEventListener("pointerdown", (event) => {
+    if (event.button !== 0) return;
+    event.preventDefault();
+    try {
+      ui.mic.setPointerCapture(event.pointerId);
+    } catch (_) {
+      // Without capture the release still arrives on the button in most cases.
+    }
+    micPressed();
+  });
+  ui.mic.addEventListener("pointerup", micReleased);
+  ui.mic.addEventListener("pointercancel", micReleased);
+  ui.mic.addEventListener("contextmenu", (event) => event.preventDefault());
+  ui.mic.addEventListener("keydown", (event) => {
+    if (event.key !== " " && event.key !== "Enter") return;
+    event.preventDefault();
+    if (!event.repeat) micPressed();
+  });
+  ui.mic.addEventListener("keyup", (event) => {
+    if (event.key !== " " && event.key !== "Enter") return;
+    event.preventDefault();
+    micReleased();
+  });
+
+  ui.speaker.addEventListener("click", () => {
+    speaker.on = !speaker.on;
+    storageSet(SPEAKER_KEY, speaker.on ? "on" : null);
+    if (speaker.on) audioContext();
+    else stopPlayback("clip");
+    updateControls();
+  });
 
   ui.tokenForm.addEventListener("submit", (event) => {
     event.preventDefault();
