@@ -179,6 +179,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "VoiceBench",
+            dependencies: [
+                "Adapters", "Engine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/VoiceBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "ReferenceBot",
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -34,7 +34,7 @@ func buildApplication(
         maxBodyBytes: configuration.server.maxBodyBytes, logger: logger
     ).addRoutes(to: router)
     components.oneBot.addRoutes(to: router)
-    VoiceOTAController(settings: configuration.voice.doorSettings).addRoutes(to: router)
+    VoiceOTAController(settings: configuration.voice.doorSettings(allowedOrigins: configuration.web.allowedOrigins)).addRoutes(to: router)
     if let web = components.web {
         web.addRoutes(to: router)
         WebPageController().addRoutes(to: router)
@@ -61,7 +61,7 @@ func buildApplication(
             case nil:
                 break
             }
-            switch voice.webSocketHandshake(path: path, headers: request.headerFields) {
+            switch voice.webSocketHandshake(path: path, host: request.authority, headers: request.headerFields) {
             case .success(let accepted):
                 return .accept { inbound, outbound, _ in try await voice.serve(accepted, inbound: inbound, outbound: outbound) }
             case .failure(let rejection):

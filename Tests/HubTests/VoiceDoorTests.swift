@@ -220,8 +220,11 @@ struct VoiceDoorTests {
             #expect(try await webSocketUpgrade(port: port, path: "/xiaozhi/v1/", headers: noDevice).0 == 400)
             let badVersion = device + [("Authorization", "Bearer \(Self.token)"), ("Protocol-Version", "7")]
             #expect(try await webSocketUpgrade(port: port, path: "/xiaozhi/v1/", headers: badVersion).0 == 400)
-            // A browser: token and device in the query.
+            // A browser: token and device in the query; a page elsewhere may not use the door.
             #expect(try await webSocketUpgrade(port: port, path: "/ws/voice?token=\(Self.token)&device-id=AA:BB:CC:DD:EE:01").0 == 101)
+            let page = "/ws/voice?token=\(Self.token)&device-id=AA:BB:CC:DD:EE:01"
+            #expect(try await webSocketUpgrade(port: port, path: page, headers: [("Origin", "https://evil.example")]).0 == 403)
+            #expect(try await webSocketUpgrade(port: port, path: page, headers: [("Origin", "http://127.0.0.1:\(port)")]).0 == 101)
         }
     }
 

@@ -45,12 +45,15 @@ public final class VoiceDoor: Sendable {
     let logger: Logger
     /// The bot id of every voice session.
     let botID = "voice"
+    /// The `Origin` check the web chat makes, on the same list.
+    private let origins: WebChatHandshake
     private let sessions = Mutex(0)
     private let turnSequence = Atomic<UInt64>(0)
     private let instance = UInt64.random(in: 0..<(1 << 32))
 
     public init(settings: VoiceDoorSettings, engine: ConversationEngine, speech: SpeechEngine, metrics: HubMetrics = .disabled, logger: Logger) {
         self.settings = settings
+        self.origins = WebChatHandshake(accessToken: nil, allowedOrigins: settings.allowedOrigins)
         self.engine = engine
         self.speech = speech
         self.metrics = metrics
@@ -62,13 +65,18 @@ public final class VoiceDoor: Sendable {
 
     /// The verdict on a WebSocket upgrade to `path` (query included): accepted, refused, or nil when
     /// no voice WebSocket lives there.
-    public func webSocketHandshake(path: String, headers: HTTPFields) -> Result<Accepted, Rejected>? {
+    /// `host` is the request's Host, for the `Origin` check.
+    public func webSocketHandshake(path: String, host: String? = nil, headers: HTTPFields) -> Result<Accepted, Rejected>? {
         let parts = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         guard let route = parts.first, Self.paths.contains(String(route)) else { return nil }
         let query = parts.count > 1 ? String(parts[1]) : nil
         func value(_ header: String, query name: String) -> String? {
             let found = headers[HTTPField.Name(header)!] ?? AccessCredentials.queryValue(name, in: query)
             return found.flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0.trimmingCharacters(in: .whitespaces) }
+        }
+        if let refusal = origins.checkOrigin(headers[.origin], host: host) {
+            refused("origin_not_allowed")
+            return .failure(Rejected(status: refusal.status, message: refusal.message))
         }
         let presentedQuery = AccessCredentials.queryValue("access_token", in: query) == nil
             ? AccessCredentials.queryValue("token", in: query).map { "access_token=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }

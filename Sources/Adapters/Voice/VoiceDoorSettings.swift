@@ -36,6 +36,9 @@ public struct VoiceDoorSettings: Sendable {
     public var helloTimeout: Duration
     /// The binary protocol version the OTA check assigns devices.
     public var protocolVersion: VoiceBinaryFrame.Version
+    /// Pages elsewhere whose scripts may open the voice WebSocket (`web.allowed_origins`; `*` for
+    /// any). Devices send no `Origin`; a page on the hub's own host is always allowed.
+    public var allowedOrigins: [String]
 
     /// Lower-cased ``allowedDevices``.
     private var allowedDeviceKeys: Set<String>
@@ -44,7 +47,7 @@ public struct VoiceDoorSettings: Sendable {
         accessToken: String? = nil, publicURL: String? = nil, allowedDevices: [String] = [], maxSessions: Int = 64,
         endpointSilence: Duration = .milliseconds(500), maxUtterance: Duration = .seconds(30), sampleRate: Int = 24_000,
         frameDurationMs: Int = 60, idleTimeout: Duration = .seconds(120), helloTimeout: Duration = .seconds(10),
-        protocolVersion: VoiceBinaryFrame.Version = .v1
+        protocolVersion: VoiceBinaryFrame.Version = .v1, allowedOrigins: [String] = []
     ) {
         self.accessToken = accessToken.flatMap { $0.isEmpty ? nil : $0 }
         self.publicURL = publicURL.flatMap { $0.isEmpty ? nil : $0 }
@@ -58,6 +61,7 @@ public struct VoiceDoorSettings: Sendable {
         self.idleTimeout = idleTimeout
         self.helloTimeout = helloTimeout
         self.protocolVersion = protocolVersion
+        self.allowedOrigins = allowedOrigins
     }
 
     /// Whether a device may use the door: any when ``allowedDevices`` is empty, else one of them

@@ -199,15 +199,19 @@ class VoiceRun(Run):
             raise CheckFailed(f"the answer still plays right after the barge-in click (#mic data-playing={state[2]!r})")
         self.wait("the barge-in to be counted", lambda: self.stats()["aborts"] > aborts)
         self.wait("the second answer to be marked interrupted", lambda: self.find('#messages .message.assistant.voice[data-interrupted="true"]'))
-        frozen = self.stats()["framesPlayed"]
+        # The interrupted answer is the latest one begun; its count of played frames must stay put,
+        # even while the next utterance is heard and answered (auto listening ends it by itself).
+        interrupted = len(self.stats()["answerFrames"]) - 1
+        frozen = self.stats()["answerFrames"][interrupted]
+        played_before = self.stats()["framesPlayed"]
         self.wait_listening_then_speak("listening after the barge-in")
-        if self.stats()["framesPlayed"] != frozen:
+        if self.stats()["answerFrames"][interrupted] != frozen:
             raise CheckFailed("frames of the interrupted answer were still played after the barge-in")
         self.mic().click()
         self.found["barge_in_transcript"] = self.wait_turn(3, "after the utterance that interrupted the answer")
         # The interrupted answer counts as the second (it is done, and marked interrupted).
         self.found["barge_in_answer"] = self.wait_answer_done(3, "after the utterance that interrupted the answer")
-        self.wait("the third answer's audio to play", lambda: self.stats()["framesPlayed"] > frozen)
+        self.wait("the third answer's audio to play", lambda: self.stats()["framesPlayed"] > played_before)
         self.found["voice_user_messages"] = len(self.voice_messages("user"))
         self.found["interrupted_answers"] = len(self.find('#messages .message.assistant.voice[data-interrupted="true"]'))
         self.screenshot("voice.png")

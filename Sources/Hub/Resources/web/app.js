@@ -1032,7 +1032,8 @@
   const MAX_SPOKEN_CHARS = 4000;
 
   // What the page's audio did, for the browser test (counters only).
-  const voiceStats = { framesSent: 0, framesPlayed: 0, clipsPlayed: 0, aborts: 0 };
+  // Counters for tests; answerFrames: frames played per answer, in the order the answers began.
+  const voiceStats = { framesSent: 0, framesPlayed: 0, clipsPlayed: 0, aborts: 0, answerFrames: [] };
   Object.defineProperty(window, "__hubVoice", { value: voiceStats, writable: false, enumerable: false, configurable: false });
 
   const voice = {
@@ -1301,6 +1302,7 @@
     if (message.state === "start") {
       voice.dropAudio = false;
       voice.answering = true;
+      voiceStats.answerFrames.push(0);
       const turn = voice.turn && !voice.turn.finished ? voice.turn : newVoiceTurn();
       keepingScroll(() => ensureVoiceReply(turn));
     } else if (message.state === "sentence_start") {
@@ -1365,6 +1367,7 @@
     for (let i = 0; i < count; i += 1) channel[i] = view.getInt16(2 * i, true) / 32768;
     schedule(audio, "voice");
     voiceStats.framesPlayed += 1;
+    if (voiceStats.answerFrames.length > 0) voiceStats.answerFrames[voiceStats.answerFrames.length - 1] += 1;
   }
 
   // Queues `buffer` right after what is already queued: frames play back to back, without gaps.
