@@ -34,6 +34,7 @@ func buildApplication(
         maxBodyBytes: configuration.server.maxBodyBytes, logger: logger
     ).addRoutes(to: router)
     components.oneBot.addRoutes(to: router)
+    components.streamingASR.addRoutes(to: router)
     if let web = components.web {
         web.addRoutes(to: router)
         WebPageController().addRoutes(to: router)
@@ -41,6 +42,7 @@ func buildApplication(
 
     let oneBot = components.oneBot
     let web = components.web
+    let streamingASR = components.streamingASR
     var app = Application(
         router: router,
         server: .hub(
@@ -54,6 +56,14 @@ func buildApplication(
                 return .accept { inbound, outbound, context in
                     try await oneBot.serve(accepted, inbound: inbound, outbound: outbound, abort: context.abort)
                 }
+            case .failure(let rejection):
+                return .refuse(status: rejection.status, message: rejection.message)
+            case nil:
+                break
+            }
+            switch streamingASR.webSocketHandshake(path: path, headers: request.headerFields) {
+            case .success(let accepted):
+                return .accept { inbound, outbound, _ in try await streamingASR.serve(accepted, inbound: inbound, outbound: outbound) }
             case .failure(let rejection):
                 return .refuse(status: rejection.status, message: rejection.message)
             case nil:

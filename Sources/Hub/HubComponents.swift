@@ -32,6 +32,8 @@ struct HubComponents: Sendable {
     let oneBot: OneBotDoor
     /// The web chat door; nil when `web.enabled` is false.
     let web: WebChatDoor?
+    /// Streaming speech recognition (`/api/v1/stream`).
+    let streamingASR: StreamingASRDoor
     let httpClientService: HTTPClientService
     let metricsRegistry: PrometheusCollectorRegistry
 
@@ -164,6 +166,7 @@ struct HubComponents: Sendable {
                     maxConnections: webSettings.maxConnections),
                 engine: engine, metrics: metrics, logger: logger)
             : nil
+        streamingASR = StreamingASRDoor(settings: configuration.voice.streamingSettings, speech: speech.engine, metrics: metrics, logger: logger)
         replay = InboxReplayService(engine: engine, oneBot: oneBot, logger: logger)
     }
 }

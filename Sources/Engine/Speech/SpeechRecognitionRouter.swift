@@ -47,6 +47,11 @@ public final class SpeechRecognitionRouter: Sendable {
 
     // MARK: - Live recognition
 
+    /// The providers that can recognize an utterance while it is spoken, by name.
+    public var liveProviders: Set<String> {
+        Set(router.routes.filter { $0.provider.provider is any LiveSpeechRecognizer }.map(\.providerName))
+    }
+
     /// A live recognition on the provider the router would try first, when that one can
     /// recognize while speech is spoken, its breaker is not open and it has room now; else nil.
     func startLive(language: String?) -> LiveRoute? {
