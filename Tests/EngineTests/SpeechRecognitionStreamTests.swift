@@ -115,6 +115,29 @@ struct SpeechRecognitionStreamTests {
         #expect(recognizer.liveRecognitions == 0)
     }
 
+    @Test func aRecordingWaitsForADecoderALiveStreamHoldsUntilItsDeadline() async throws {
+        let recognizer = PocketSphinxRecognizer(PocketSphinxConfiguration(search: .grammar(jsgf: Self.grammar), poolSize: 1))
+        let audio = try await Self.utterance()
+        let recording = AudioInput.pcm(PCMAudio(samples: audio, sampleRate: 16_000))
+        try await Self.withSpeech([SpeechRoute(recognizer)]) { speech in
+            let stream = speech.openRecognitionStream(language: "en")
+            #expect(stream.isLive)
+            await stream.feed(Array(audio.prefix(8_000)))
+            let started = ContinuousClock.now
+            let busy = try await #require(throws: SpeechError.self) {
+                _ = try await recognizer.transcribe(recording, language: "en", deadline: .now + .milliseconds(300))
+            }
+            #expect(busy.kind == .busy)
+            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(recognizer.load == 0)
+            // One without a deadline waits until the stream is done.
+            async let waited = recognizer.transcribe(recording, language: "en", deadline: nil)
+            try await Task.sleep(for: .milliseconds(100))
+            stream.cancel()
+            #expect(try await waited.text == Self.sentence)
+        }
+    }
+
     @Test func cancellingOrDroppingAStreamGivesTheDecoderBack() async throws {
         let recognizer = PocketSphinxRecognizer(PocketSphinxConfiguration(search: .grammar(jsgf: Self.grammar), poolSize: 1))
         let audio = try await Self.utterance()

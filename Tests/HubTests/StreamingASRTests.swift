@@ -54,6 +54,15 @@ struct StreamingASRTests {
         }
     }
 
+    /// Waits until `/api/v1/streaming-stats` counts `active` open streams.
+    static func waitForActive(_ client: any TestClientProtocol, _ active: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while try await SpeechHTTP.json(client.execute(uri: "/api/v1/streaming-stats", method: .get))["active"] != .int(Int64(active)) {
+            try #require(ContinuousClock.now < deadline, "streams open never became \(active)")
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     @Test func twoUtterancesGivePartialsThenTwoFinals() async throws {
         let first = try await Self.speech(Self.sentences[0])
         let second = try await Self.speech(Self.sentences[1])
@@ -99,11 +108,7 @@ struct StreamingASRTests {
             #expect(metrics.contains(#"hub_voice_stream_finals_total{mode="live"} 2"#), "\(metrics.split(separator: "\n").filter { $0.contains("voice_stream") })")
             #expect(metrics.contains("hub_voice_stream_partials_total"))
             // Once the client has gone, the stream is no longer open.
-            let deadline = ContinuousClock.now + .seconds(5)
-            while try await SpeechHTTP.json(client.execute(uri: "/api/v1/streaming-stats", method: .get))["active"] != 0 {
-                try #require(ContinuousClock.now < deadline, "the closed stream is still counted as active")
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            try await Self.waitForActive(client, 0)
         }
     }
 
@@ -158,6 +163,29 @@ struct StreamingASRTests {
             try await stream.waitUntilEnded()
             #expect(stream.closeCode == .policyViolation)
             #expect(stream.frames.contains { $0["message"]?.stringValue?.contains("faster than real time") == true })
+        }
+    }
+
+    @Test func limitsCloseOrRefuseStreams() async throws {
+        try await withHub(voice: ", idle_timeout: 0.5, max_sessions: 1") { port, client in
+            // Silent for longer than the idle timeout: closed normally.
+            let (idle, idleTask) = WebChatClient.connect(port: port, path: "/api/v1/stream?token=\(Self.token)")
+            defer { idleTask.cancel() }
+            try await Self.waitForActive(client, 1)
+            let (refused, _) = try await webSocketUpgrade(port: port, path: "/api/v1/stream?token=\(Self.token)")
+            #expect(refused == 503, "one stream at a time")
+            let started = ContinuousClock.now
+            try await idle.waitUntilEnded()
+            #expect(idle.closeCode == .normalClosure)
+            #expect(ContinuousClock.now - started < .seconds(3))
+            // A frame beyond 64 KiB: closed with 1009.
+            try await Self.waitForActive(client, 0)
+            let (big, bigTask) = WebChatClient.connect(port: port, path: "/api/v1/stream?token=\(Self.token)")
+            defer { bigTask.cancel() }
+            big.sendBinary([UInt8](repeating: 0, count: (64 << 10) + 2))
+            try await big.waitUntilEnded()
+            #expect(big.closeCode == .messageTooLarge)
+            #expect(big.frames.first?["type"] == "error")
         }
     }
 
