@@ -115,6 +115,27 @@ struct SpeechRecognitionStreamTests {
         #expect(recognizer.liveRecognitions == 0)
     }
 
+    @Test func aStreamGoesLiveWhenADecoderComesFree() async throws {
+        let recognizer = PocketSphinxRecognizer(PocketSphinxConfiguration(search: .grammar(jsgf: Self.grammar), poolSize: 1))
+        let audio = try await Self.utterance()
+        try await Self.withSpeech([SpeechRoute(recognizer)]) { speech in
+            let first = speech.openRecognitionStream(language: "en")
+            let second = speech.openRecognitionStream(language: "en")
+            #expect(!second.isLive)
+            _ = await Self.feed(first, audio)
+            await second.feed(Array(audio.prefix(4_800)))  // the first's decoder is still taken
+            #expect(!second.isLive)
+            #expect(try await first.finish().text == Self.sentence)
+            // The next feed starts a live recognition, which catches up on what came before.
+            let partials = await Self.feed(second, Array(audio.dropFirst(4_800)))
+            #expect(second.isLive)
+            #expect(!partials.isEmpty)
+            let result = try await second.finish()
+            #expect(result.text == Self.sentence)
+            #expect(result.live)
+        }
+    }
+
     @Test func aRecordingWaitsForADecoderALiveStreamHoldsUntilItsDeadline() async throws {
         let recognizer = PocketSphinxRecognizer(PocketSphinxConfiguration(search: .grammar(jsgf: Self.grammar), poolSize: 1))
         let audio = try await Self.utterance()

@@ -105,7 +105,12 @@ struct StreamingASRTests {
             stream.close()
             try await stream.waitUntilEnded()
             let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
-            #expect(metrics.contains(#"hub_voice_stream_finals_total{mode="live"} 2"#), "\(metrics.split(separator: "\n").filter { $0.contains("voice_stream") })")
+            // Both recognized while spoken, unless the machine is so slow that the first one's
+            // decoder was not free again before the second utterance had been fed whole.
+            let finalsByMode = metrics.split(separator: "\n").filter { $0.hasPrefix("hub_voice_stream_finals_total{") }
+            let counts: [Double] = finalsByMode.map { line in Double(line.split(separator: " ").last ?? "") ?? 0 }
+            #expect(counts.reduce(0, +) == 2, "\(finalsByMode)")
+            #expect(finalsByMode.contains { $0.hasPrefix(#"hub_voice_stream_finals_total{mode="live"}"#) }, "\(finalsByMode)")
             #expect(metrics.contains("hub_voice_stream_partials_total"))
             // Once the client has gone, the stream is no longer open.
             try await Self.waitForActive(client, 0)
