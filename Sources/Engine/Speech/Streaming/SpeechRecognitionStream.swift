@@ -10,9 +10,10 @@ import Synchronization
 /// of audio), the stream holds that decoder for the utterance and feeds it as the audio comes: the
 /// text is ready soon after the end, and partial text is there while speaking. Otherwise (a
 /// remote provider first, every decoder taken, or the live decoder failing on the way) the audio
-/// is kept and recognized whole at ``finish()``
-/// through the router, with its failover, the `cpu` lane and usage accounting; there is no
-/// partial text then. The audio is kept in either case, up to `maxSeconds` (more is dropped).
+/// is recognized whole at ``finish()`` through the router, with its failover, the `cpu` lane and
+/// usage accounting; there is no partial text then. The audio is kept in either case, up to
+/// `maxSeconds` (more is dropped). A live recognition is accounted for like a routed attempt (a
+/// usage row of kind `stt`, the speech metrics) but bypasses the lane: the decoder pool bounds it.
 ///
 /// Calls come from one task, one at a time; ``cancel()`` may come from anywhere. A stream that
 /// is dropped unfinished gives its decoder back.
