@@ -10,7 +10,8 @@ extension StreamingASRDoor {
     /// Runs one stream until it ends. Three tasks: the reader takes the client's frames through
     /// the endpointer and feeds the recognizer; the writer sends the messages in order, finishing
     /// each ended utterance's recognition first (so the reader never waits for one); the watchdog
-    /// closes an idle stream.
+    /// closes an idle stream. A client that closes gets nothing more (the recognitions still
+    /// under way are cancelled): one that wants the last `final` sends `{"type":"end"}` and waits for it.
     public func serve(_ accepted: Accepted, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         let endpointer: UtteranceEndpointer
         do {
@@ -53,7 +54,8 @@ extension StreamingASRDoor {
         }
     }
 
-    /// Which task of a stream finished, and for the reader, whether it asked to close.
+    /// Which task of a stream finished, and for the reader, whether it asked to close (false: the
+    /// client left, or the close could not be queued: the stream ends at once).
     private enum Side {
         case reader(closing: Bool)
         case writer
@@ -101,8 +103,7 @@ extension StreamingASRDoor {
                 guard buffer.readableBytes <= settings.maxFrameBytes else {
                     metrics.malformedInput(door: "stream", reason: "oversize_frame")
                     refuse("frames carry at most \(settings.maxFrameBytes) bytes, not \(buffer.readableBytes)", queue: queue)
-                    queue.tryEnqueue(.close(.messageTooLarge, reason: "frame too large"))
-                    return .reader(closing: true)
+                    return .reader(closing: queue.tryEnqueue(.close(.messageTooLarge, reason: "frame too large")))
                 }
                 guard buffer.readableBytes % 2 == 0 else {
                     metrics.malformedInput(door: "stream", reason: "odd_length")
@@ -113,8 +114,7 @@ extension StreamingASRDoor {
                 guard admitAudio(samples.count, stream: stream) else {
                     logger.notice("stream sent audio faster than real time; closing", metadata: ["hub.lead": "\(stream.lead)"])
                     refuse("audio arrives faster than real time by more than \(settings.maxLead); send it as it is recorded", queue: queue)
-                    queue.tryEnqueue(.close(.policyViolation, reason: "faster than real time"))
-                    return .reader(closing: true)
+                    return .reader(closing: queue.tryEnqueue(.close(.policyViolation, reason: "faster than real time")))
                 }
                 await handle(stream.endpointer.push(samples), stream: stream, queue: queue)
             case .text(let text):
@@ -256,9 +256,9 @@ extension StreamingASRDoor {
         let check = min(settings.idleTimeout / 4, .seconds(1))
         while !Task.isCancelled {
             let idle = Self.uptimeNanoseconds() - stream.activity.load(ordering: .relaxed)
-            if idle >= timeout {
+            // A full queue takes the close at a later turn.
+            if idle >= timeout, queue.tryEnqueue(.close(.normalClosure, reason: "idle")) {
                 logger.debug("recognition stream idle; closing")
-                queue.tryEnqueue(.close(.normalClosure, reason: "idle"))
                 return
             }
             try? await Task.sleep(for: check)
