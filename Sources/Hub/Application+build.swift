@@ -35,6 +35,7 @@ func buildApplication(
     ).addRoutes(to: router)
     components.oneBot.addRoutes(to: router)
     VoiceOTAController(settings: configuration.voice.doorSettings(allowedOrigins: configuration.web.allowedOrigins)).addRoutes(to: router)
+    components.streamingASR.addRoutes(to: router)
     if let web = components.web {
         web.addRoutes(to: router)
         WebPageController().addRoutes(to: router)
@@ -43,6 +44,7 @@ func buildApplication(
     let oneBot = components.oneBot
     let web = components.web
     let voice = components.voice
+    let streamingASR = components.streamingASR
     var app = Application(
         router: router,
         server: .hub(
@@ -64,6 +66,14 @@ func buildApplication(
             switch voice.webSocketHandshake(path: path, host: request.authority, headers: request.headerFields) {
             case .success(let accepted):
                 return .accept { inbound, outbound, _ in try await voice.serve(accepted, inbound: inbound, outbound: outbound) }
+            case .failure(let rejection):
+                return .refuse(status: rejection.status, message: rejection.message)
+            case nil:
+                break
+            }
+            switch streamingASR.webSocketHandshake(path: path, headers: request.headerFields) {
+            case .success(let accepted):
+                return .accept { inbound, outbound, _ in try await streamingASR.serve(accepted, inbound: inbound, outbound: outbound) }
             case .failure(let rejection):
                 return .refuse(status: rejection.status, message: rejection.message)
             case nil:

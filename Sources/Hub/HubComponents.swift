@@ -34,6 +34,8 @@ struct HubComponents: Sendable {
     let web: WebChatDoor?
     /// The live voice door (`/ws/voice`, `/xiaozhi/v1/`).
     let voice: VoiceDoor
+    /// Streaming speech recognition (`/api/v1/stream`).
+    let streamingASR: StreamingASRDoor
     let httpClientService: HTTPClientService
     let metricsRegistry: PrometheusCollectorRegistry
 
@@ -167,6 +169,7 @@ struct HubComponents: Sendable {
                 engine: engine, metrics: metrics, logger: logger)
             : nil
         voice = VoiceDoor(settings: configuration.voice.doorSettings(allowedOrigins: configuration.web.allowedOrigins), engine: engine, speech: speech.engine, metrics: metrics, logger: logger)
+        streamingASR = StreamingASRDoor(settings: configuration.voice.streamingSettings, speech: speech.engine, metrics: metrics, logger: logger)
         replay = InboxReplayService(engine: engine, oneBot: oneBot, logger: logger)
     }
 }

@@ -115,6 +115,50 @@ struct SpeechRecognitionStreamTests {
         #expect(recognizer.liveRecognitions == 0)
     }
 
+    @Test func aStreamGoesLiveWhenADecoderComesFree() async throws {
+        let recognizer = PocketSphinxRecognizer(PocketSphinxConfiguration(search: .grammar(jsgf: Self.grammar), poolSize: 1))
+        let audio = try await Self.utterance()
+        try await Self.withSpeech([SpeechRoute(recognizer)]) { speech in
+            let first = speech.openRecognitionStream(language: "en")
+            let second = speech.openRecognitionStream(language: "en")
+            #expect(!second.isLive)
+            _ = await Self.feed(first, audio)
+            await second.feed(Array(audio.prefix(4_800)))  // the first's decoder is still taken
+            #expect(!second.isLive)
+            #expect(try await first.finish().text == Self.sentence)
+            // The next feed starts a live recognition, which catches up on what came before.
+            let partials = await Self.feed(second, Array(audio.dropFirst(4_800)))
+            #expect(second.isLive)
+            #expect(!partials.isEmpty)
+            let result = try await second.finish()
+            #expect(result.text == Self.sentence)
+            #expect(result.live)
+        }
+    }
+
+    @Test func aRecordingWaitsForADecoderALiveStreamHoldsUntilItsDeadline() async throws {
+        let recognizer = PocketSphinxRecognizer(PocketSphinxConfiguration(search: .grammar(jsgf: Self.grammar), poolSize: 1))
+        let audio = try await Self.utterance()
+        let recording = AudioInput.pcm(PCMAudio(samples: audio, sampleRate: 16_000))
+        try await Self.withSpeech([SpeechRoute(recognizer)]) { speech in
+            let stream = speech.openRecognitionStream(language: "en")
+            #expect(stream.isLive)
+            await stream.feed(Array(audio.prefix(8_000)))
+            let started = ContinuousClock.now
+            let busy = try await #require(throws: SpeechError.self) {
+                _ = try await recognizer.transcribe(recording, language: "en", deadline: .now + .milliseconds(300))
+            }
+            #expect(busy.kind == .busy)
+            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(recognizer.load == 0)
+            // One without a deadline waits until the stream is done.
+            async let waited = recognizer.transcribe(recording, language: "en", deadline: nil)
+            try await Task.sleep(for: .milliseconds(100))
+            stream.cancel()
+            #expect(try await waited.text == Self.sentence)
+        }
+    }
+
     @Test func cancellingOrDroppingAStreamGivesTheDecoderBack() async throws {
         let recognizer = PocketSphinxRecognizer(PocketSphinxConfiguration(search: .grammar(jsgf: Self.grammar), poolSize: 1))
         let audio = try await Self.utterance()

@@ -88,6 +88,31 @@ public struct HubMetrics: Sendable {
         Counter(label: "hub_malformed_input_total", dimensions: [("door", door), ("reason", reason)], factory: factory)
             .increment()
     }
+
+    // MARK: Streaming recognition (`/api/v1/stream`)
+
+    /// How many streaming recognition sessions are open.
+    public func voiceStreamSessions(_ count: Int) {
+        Gauge(label: "hub_voice_stream_sessions", factory: factory).record(count)
+    }
+
+    /// A streaming recognition session received `seconds` of audio.
+    public func voiceStreamAudio(seconds: Double) {
+        FloatingPointCounter(label: "hub_voice_stream_audio_seconds_total", factory: factory).increment(by: seconds)
+    }
+
+    /// A final transcript went out, `delay` after its utterance's end was detected; `live`: the
+    /// utterance was recognized while spoken (else whole at its end).
+    public func voiceStreamFinal(live: Bool, delay: Duration) {
+        let mode = live ? "live" : "whole"
+        Counter(label: "hub_voice_stream_finals_total", dimensions: [("mode", mode)], factory: factory).increment()
+        Timer(label: "hub_voice_stream_final_delay_seconds", dimensions: [("mode", mode)], factory: factory).recordNanoseconds(delay.nanoseconds)
+    }
+
+    /// A partial transcript went out.
+    public func voiceStreamPartial() {
+        Counter(label: "hub_voice_stream_partials_total", factory: factory).increment()
+    }
 }
 
 extension Duration {

@@ -47,15 +47,18 @@ public final class SpeechRecognitionRouter: Sendable {
 
     // MARK: - Live recognition
 
-    /// A live recognition on the provider the router would try first, when that one can
-    /// recognize while speech is spoken, its breaker is not open and it has room now; else nil.
-    func startLive(language: String?) -> LiveRoute? {
+    /// The providers that can recognize an utterance while it is spoken, by name.
+    public var liveProviders: Set<String> {
+        Set(router.routes.filter { $0.provider.provider is any LiveSpeechRecognizer }.map(\.providerName))
+    }
+
+    /// The provider the router would try first, when that one can recognize while speech is
+    /// spoken (and its breaker is not open); else nil.
+    func liveRoute() -> LiveRoute? {
         guard let first = router.candidates(preferring: { _ in true }).first else { return nil }
         let route = router.routes[first]
-        guard let recognizer = route.provider.provider as? any LiveSpeechRecognizer, router.health[first].breaker != "open",
-            let recognition = try? recognizer.startLiveRecognition(language: language)
-        else { return nil }
-        return LiveRoute(recognition: recognition, provider: route.providerName, model: route.model, costPerUnit: route.costPerUnit)
+        guard let recognizer = route.provider.provider as? any LiveSpeechRecognizer, router.health[first].breaker != "open" else { return nil }
+        return LiveRoute(recognizer: recognizer, provider: route.providerName, model: route.model, costPerUnit: route.costPerUnit)
     }
 
     /// Accounts for a live recognition as for a routed attempt: a usage row (kind `stt`, the
@@ -67,9 +70,9 @@ public final class SpeechRecognitionRouter: Sendable {
                 cost: seconds / 60 * (live.costPerUnit ?? 0), latency: latency))
     }
 
-    /// A live recognition and the route it runs on.
+    /// A route whose provider recognizes while speech is spoken.
     struct LiveRoute: Sendable {
-        var recognition: any LiveSpeechRecognition
+        var recognizer: any LiveSpeechRecognizer
         var provider: String
         var model: String
         var costPerUnit: Double?

@@ -125,13 +125,16 @@ final class PocketSphinxDecoder: @unchecked Sendable {
         fileprivate var block = [Int16](repeating: 0, count: PocketSphinxDecoder.blockSamples)
     }
 
-    /// Starts an utterance, with the cepstral mean back where the model set it: the result depends
-    /// on the audio alone, not on what this decoder heard before.
+    /// Starts an utterance, with the cepstral mean back where the model set it and the front end's
+    /// noise statistics reset (`ps_start_stream`; `ps_start_utt` alone keeps them from the
+    /// utterances before): the result depends on the audio alone, not on what this decoder heard before.
     func startUtterance() throws -> Utterance {
         if !initialMean.isEmpty, let cmn = Self.liveMean(of: decoder) {
             initialMean.withUnsafeBufferPointer { cmn_live_set(cmn, $0.baseAddress) }
         }
-        guard ps_start_utt(decoder) == 0 else { throw SpeechError.malformed("pocketsphinx could not start an utterance") }
+        guard ps_start_stream(decoder) == 0, ps_start_utt(decoder) == 0 else {
+            throw SpeechError.malformed("pocketsphinx could not start an utterance")
+        }
         return Utterance()
     }
 

@@ -90,7 +90,7 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
         }
         try admit()
         defer { state.withLock { $0.admitted -= 1 } }
-        let index = try await acquire()
+        let index = try await acquire(until: deadline)
         defer { release(index) }
         let stop = RecognitionStopFlag()
         return try await withTaskCancellationHandler {
@@ -164,6 +164,34 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
             }
             waiter?.resume(throwing: CancellationError())
         }
+    }
+
+    /// A slot, waiting no later than `deadline` (live recognitions may hold every decoder for
+    /// as long as their utterances last).
+    /// - Throws: ``SpeechError`` of kind `busy` when the deadline comes first (another provider
+    ///   may have room, and this one is not at fault), `CancellationError`.
+    private func acquire(until deadline: ContinuousClock.Instant?) async throws -> Int {
+        guard let deadline else { return try await acquire() }
+        let slot = try await withThrowingTaskGroup(of: Int?.self) { group -> Int? in
+            group.addTask { try await self.acquire() }
+            group.addTask {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            defer { group.cancelAll() }
+            if let index = try await group.next() ?? nil { return index }
+            // The deadline came first; a slot handed over meanwhile goes back.
+            group.cancelAll()
+            while let next = try? await group.next() {
+                if let index = next { release(index) }
+            }
+            return nil
+        }
+        guard let slot else {
+            try Task.checkCancellation()
+            throw SpeechError.busy("no decoder of \(name) came free before the deadline")
+        }
+        return slot
     }
 
     /// A free slot now, or nil when all are held.

@@ -6,12 +6,14 @@ import Synchronization
 /// ``SpeechEngine/openRecognitionStream(language:maxSeconds:)``.
 ///
 /// When the provider the recognition router would try first can recognize while the speech is
-/// spoken (PocketSphinx in process) and has a decoder free, the stream holds that decoder for the
-/// utterance and feeds it as the audio comes: the text is ready soon after the end, and partial
-/// text is there while speaking. Otherwise (a remote provider first, every decoder taken, or the
-/// live decoder failing on the way) the audio is kept and recognized whole at ``finish()``
-/// through the router, with its failover, the `cpu` lane and usage accounting; there is no
-/// partial text then. The audio is kept in either case, up to `maxSeconds` (more is dropped).
+/// spoken (PocketSphinx in process) and has a decoder free (at the start, or within the first 5 s
+/// of audio), the stream holds that decoder for the utterance and feeds it as the audio comes: the
+/// text is ready soon after the end, and partial text is there while speaking. Otherwise (a
+/// remote provider first, every decoder taken, or the live decoder failing on the way) the audio
+/// is recognized whole at ``finish()`` through the router, with its failover, the `cpu` lane and
+/// usage accounting; there is no partial text then. The audio is kept in either case, up to
+/// `maxSeconds` (more is dropped). A live recognition is accounted for like a routed attempt (a
+/// usage row of kind `stt`, the speech metrics) but bypasses the lane: the decoder pool bounds it.
 ///
 /// Calls come from one task, one at a time; ``cancel()`` may come from anywhere. A stream that
 /// is dropped unfinished gives its decoder back.
@@ -36,6 +38,9 @@ public final class SpeechRecognitionStream: Sendable {
 
     /// The sample rate of the audio fed.
     public static let sampleRate = 16_000
+    /// Audio a stream that found every decoder taken may have gathered and still go live when one
+    /// comes free (it is fed at once to catch up): 5 s.
+    static let catchUpSamples = 5 * sampleRate
 
     private let speech: SpeechEngine
     private let language: String?
@@ -43,8 +48,10 @@ public final class SpeechRecognitionStream: Sendable {
     private let state: Mutex<State>
 
     private struct State {
+        /// The route recognizing live, or that may still start to (every decoder was taken).
+        var route: SpeechRecognitionRouter.LiveRoute?
         /// The live recognition, while there is one.
-        var live: SpeechRecognitionRouter.LiveRoute?
+        var live: (any LiveSpeechRecognition)?
         /// Every sample fed (up to `maxSamples`).
         var audio: [Int16] = []
         var partial: String?
@@ -52,11 +59,27 @@ public final class SpeechRecognitionStream: Sendable {
         var closed = false
     }
 
-    init(speech: SpeechEngine, live: SpeechRecognitionRouter.LiveRoute?, language: String?, maxSeconds: Double) {
+    /// What a feed does once the samples are kept.
+    private enum Step {
+        case none
+        case feed(any LiveSpeechRecognition, [Int16], SpeechRecognitionRouter.LiveRoute)
+        /// Try to start live on the route, and feed it everything so far.
+        case start(SpeechRecognitionRouter.LiveRoute, [Int16])
+    }
+
+    init(speech: SpeechEngine, route: SpeechRecognitionRouter.LiveRoute?, language: String?, maxSeconds: Double) {
         self.speech = speech
         self.language = language
         maxSamples = Int(max(0, maxSeconds) * Double(Self.sampleRate))
-        state = Mutex(State(live: live))
+        var state = State(route: route)
+        if let route {
+            do {
+                state.live = try route.recognizer.startLiveRecognition(language: language)
+            } catch {
+                state.route = nil  // it cannot do this language: whole at the end
+            }
+        }
+        self.state = Mutex(state)
     }
 
     /// Whether the utterance is being recognized while spoken (partial text comes).
@@ -66,24 +89,45 @@ public final class SpeechRecognitionStream: Sendable {
     public var partial: String? { state.withLock { $0.partial } }
 
     /// Recognizes `samples` (16 kHz mono) after what came before; on a live recognition this
-    /// waits while the decoder takes them (about a fifth of their duration). After
+    /// waits while the decoder takes them (about a fifth of their duration). A stream that found
+    /// every decoder taken goes live when one comes free within its first 5 s of audio. After
     /// ``finish()`` or ``cancel()``, and beyond `maxSeconds`, samples are ignored.
     public func feed(_ samples: [Int16]) async {
-        let (live, accepted) = state.withLock { state -> (SpeechRecognitionRouter.LiveRoute?, [Int16]) in
-            guard !state.closed else { return (nil, []) }
+        let step = state.withLock { state -> Step in
+            guard !state.closed else { return .none }
             let room = max(0, maxSamples - state.audio.count)
             let accepted = samples.count <= room ? samples : Array(samples.prefix(room))
+            guard !accepted.isEmpty else { return .none }
             state.audio += accepted
-            return (state.live, accepted)
+            guard let route = state.route else { return .none }
+            if let live = state.live { return .feed(live, accepted, route) }
+            return state.audio.count <= Self.catchUpSamples ? .start(route, state.audio) : .none
         }
-        guard let live, !accepted.isEmpty else { return }
+        switch step {
+        case .none:
+            return
+        case .feed(let live, let accepted, let route):
+            await feed(accepted, to: live, on: route)
+        case .start(let route, let audio):
+            guard let live = try? route.recognizer.startLiveRecognition(language: language) else { return }
+            let attached = state.withLock { state -> Bool in
+                guard !state.closed else { return false }
+                state.live = live
+                return true
+            }
+            guard attached else { return live.cancel() }
+            await feed(audio, to: live, on: route)
+        }
+    }
+
+    private func feed(_ samples: [Int16], to live: any LiveSpeechRecognition, on route: SpeechRecognitionRouter.LiveRoute) async {
         do {
-            if let partial = try await live.recognition.feed(accepted), !partial.isEmpty {
+            if let partial = try await live.feed(samples), !partial.isEmpty {
                 state.withLock { if $0.live != nil { $0.partial = partial } }
             }
         } catch {
             // The audio is all kept: the utterance is recognized whole at the end instead.
-            fallBack(from: live, error: error, seconds: 0, latency: .zero)
+            fallBack(from: live, on: route, error: error, seconds: 0, latency: .zero)
         }
     }
 
@@ -91,32 +135,32 @@ public final class SpeechRecognitionStream: Sendable {
     /// recognized whole (``SpeechError``, `CancellationError`); a live recognition that fails is
     /// retried that way. Closes the stream.
     public func finish() async throws -> Result {
-        let (live, audio) = state.withLock { state -> (SpeechRecognitionRouter.LiveRoute?, [Int16]) in
-            guard !state.closed else { return (nil, []) }
+        let (live, route, audio) = state.withLock { state -> ((any LiveSpeechRecognition)?, SpeechRecognitionRouter.LiveRoute?, [Int16]) in
+            guard !state.closed else { return (nil, nil, []) }
             state.closed = true
             defer {
                 state.audio = []
                 state.live = nil
             }
-            return (state.live, state.audio)
+            return (state.live, state.route, state.audio)
         }
         let seconds = Double(audio.count) / Double(Self.sampleRate)
         guard !audio.isEmpty else {
-            live?.recognition.cancel()
+            live?.cancel()
             return Result(text: "", provider: "", live: false, seconds: 0)
         }
-        if let live {
+        if let live, let route {
             let started = ContinuousClock.now
             do {
-                let text = try await live.recognition.finish()
-                speech.recognition.recordLive(live, outcome: "ok", seconds: seconds, latency: ContinuousClock.now - started)
-                return Result(text: text, provider: live.provider, live: true, seconds: seconds)
+                let text = try await live.finish()
+                speech.recognition.recordLive(route, outcome: "ok", seconds: seconds, latency: ContinuousClock.now - started)
+                return Result(text: text, provider: route.provider, live: true, seconds: seconds)
             } catch {
                 if Task.isCancelled {
-                    speech.recognition.recordLive(live, outcome: "cancelled", seconds: seconds, latency: ContinuousClock.now - started)
+                    speech.recognition.recordLive(route, outcome: "cancelled", seconds: seconds, latency: ContinuousClock.now - started)
                     throw CancellationError()
                 }
-                fallBack(from: live, error: error, seconds: seconds, latency: ContinuousClock.now - started)
+                fallBack(from: live, on: route, error: error, seconds: seconds, latency: ContinuousClock.now - started)
             }
         }
         let routed = try await speech.transcribe(.pcm(PCMAudio(samples: audio, sampleRate: Self.sampleRate)), language: language)
@@ -125,24 +169,27 @@ public final class SpeechRecognitionStream: Sendable {
 
     /// Drops the utterance and gives back a live decoder. Never waits.
     public func cancel() {
-        let live = state.withLock { state -> SpeechRecognitionRouter.LiveRoute? in
+        let live = state.withLock { state -> (any LiveSpeechRecognition)? in
             state.closed = true
             state.audio = []
             defer { state.live = nil }
             return state.live
         }
-        live?.recognition.cancel()
+        live?.cancel()
     }
 
     /// Ends a live recognition that failed (accounted for as a failed attempt) and goes on
-    /// without it.
-    private func fallBack(from live: SpeechRecognitionRouter.LiveRoute, error: any Error, seconds: Double, latency: Duration) {
-        live.recognition.cancel()
+    /// without it, for good.
+    private func fallBack(
+        from live: any LiveSpeechRecognition, on route: SpeechRecognitionRouter.LiveRoute, error: any Error, seconds: Double, latency: Duration
+    ) {
+        live.cancel()
         state.withLock { state in
             state.live = nil
+            state.route = nil
             state.partial = nil
         }
-        speech.recognition.recordLive(live, outcome: SpeechRouting.outcome(of: error), seconds: seconds, latency: latency)
+        speech.recognition.recordLive(route, outcome: SpeechRouting.outcome(of: error), seconds: seconds, latency: latency)
     }
 }
 
@@ -155,6 +202,6 @@ extension SpeechEngine {
     ///   - language: a hint (ISO 639-1), as for ``transcribe(_:language:)``.
     ///   - maxSeconds: audio kept at most (`voice.max_utterance_seconds`); more is ignored.
     public func openRecognitionStream(language: String? = nil, maxSeconds: Double = 30) -> SpeechRecognitionStream {
-        SpeechRecognitionStream(speech: self, live: recognition.startLive(language: language), language: language, maxSeconds: maxSeconds)
+        SpeechRecognitionStream(speech: self, route: recognition.liveRoute(), language: language, maxSeconds: maxSeconds)
     }
 }
