@@ -12,12 +12,15 @@
 # Tunables (environment):
 #   BENCH_VOICE_TURNS      turns per device for the single-device runs (default 10)
 #   BENCH_VOICE_MAX        most devices tried in the sweep               (default 32)
+#   BENCH_VOICE_POOL       PocketSphinx decoders (live utterances at once) (default 8; the hub's
+#                          default is 2: a third utterance at once is recognized whole at its end)
 #   BENCH_SKIP_BUILD, BENCH_HUB, BENCH_PIN as in run.sh; results go to $BENCH_OUT/voice
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 TURNS=${BENCH_VOICE_TURNS:-10}
 MAX=${BENCH_VOICE_MAX:-32}
+POOL=${BENCH_VOICE_POOL:-8}
 TOKEN=bench
 VOICE="$BIN/VoiceBench"
 
@@ -31,7 +34,7 @@ voice() {
     local label=$1
     shift
     "${LOAD_PIN[@]}" "$VOICE" run --url "ws://127.0.0.1:$HUB_PORT/xiaozhi/v1/" --token "$TOKEN" --label "$label" --json "$@" \
-        | tee -a "$WORK/voice.jsonl"
+        | tee -a "$WORK/voice-runs.out"
 }
 field() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" <<<"$1"; }
 
@@ -45,12 +48,13 @@ sweep() {
         best=$devices
         devices=$((devices * 2))
     done
-    echo "$kind: $best device(s) at once with first-audio p99 under 1 s" | tee -a "$WORK/summary.txt"
+    echo "$kind: $best device(s) at once with first-audio p99 under 1 s" | tee -a "$WORK/voice-summary.out"
 }
 
-: >"$WORK/voice.jsonl"
-: >"$WORK/summary.txt"
-bench_start_hub HUB_VOICE_ACCESS_TOKEN="$TOKEN" HUB_CHAT_RATE_LIMIT_PER_USER=off HUB_CHAT_RATE_LIMIT_PER_GROUP=off
+: >"$WORK/voice-runs.out"
+: >"$WORK/voice-summary.out"
+echo "stt: { providers: [ { name: sphinx, kind: pocketsphinx, pool_size: $POOL } ] }" >"$WORK/in-process.yaml"
+bench_start_hub HUB_CONFIG="$WORK/in-process.yaml" HUB_VOICE_ACCESS_TOKEN="$TOKEN" HUB_CHAT_RATE_LIMIT_PER_USER=off HUB_CHAT_RATE_LIMIT_PER_GROUP=off
 voice in-process-manual --mode manual --turns "$TURNS"
 voice in-process-auto --mode auto --turns "$TURNS"
 sweep in-process
@@ -58,11 +62,12 @@ kill "$HUB_PID" 2>/dev/null || true
 wait "$HUB_PID" 2>/dev/null || true
 
 # Remote speech: an instant speech server stands in for the cloud services.
+: >"$WORK/speech-server.log"
 "$VOICE" speech-server --port 0 >"$WORK/speech-server.log" 2>&1 &
 PIDS+=($!)
 SPEECH_PORT=
 for _ in $(seq 100); do
-    SPEECH_PORT=$(sed -n 's/^speech server listening on \([0-9][0-9]*\)$/\1/p' "$WORK/speech-server.log")
+    SPEECH_PORT=$(sed -n 's/^speech server listening on \([0-9][0-9]*\)$/\1/p' "$WORK/speech-server.log" || true)
     [[ -n $SPEECH_PORT ]] && break
     sleep 0.1
 done
@@ -82,6 +87,6 @@ echo "| run | devices | turns | errors | p50 ms | p90 ms | p99 ms | max ms |"
 echo "|---|---|---|---|---|---|---|---|"
 while read -r line; do
     echo "| $(sed -n 's/.*"label":"\([^"]*\)".*/\1/p' <<<"$line") | $(field "$line" devices) | $(field "$line" turns) | $(field "$line" errors) | $(field "$line" p50_ms) | $(field "$line" p90_ms) | $(field "$line" p99_ms) | $(field "$line" max_ms) |"
-done <"$WORK/voice.jsonl"
+done <"$WORK/voice-runs.out"
 echo
-cat "$WORK/summary.txt"
+cat "$WORK/voice-summary.out"

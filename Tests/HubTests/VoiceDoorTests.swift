@@ -349,4 +349,51 @@ struct VoiceDoorTests {
             await task.value
         }
     }
+
+    @Test func aDeviceConnectsWithWhatTheOTACheckToldIt() async throws {
+        let packets = try Self.opusPackets(try await Self.speech(Self.sentence))
+        try await withVoiceHub(voice: ", protocol_version: 3") { (port: Int, client: any TestClientProtocol) async throws in
+            // The device's OTA check, as its firmware makes it, with the Host it reached the hub by.
+            let answer = try await VoiceOTATests.check(client, headers: VoiceOTATests.deviceHeaders([("X-Forwarded-Host", "127.0.0.1:\(port)")]))
+            #expect(answer.status == .ok)
+            let websocket = try #require(answer.json["websocket"])
+            let url = try #require(websocket["url"]?.stringValue)
+            let token = try #require(websocket["token"]?.stringValue)
+            let version = try #require(websocket["version"]?.int64Value)
+            #expect(url == "ws://127.0.0.1:\(port)/xiaozhi/v1/")
+            #expect(token == Self.token)
+            #expect(version == 3)
+            // It then opens that URL with that token and speaks protocol version 3.
+            let path = String(url.dropFirst("ws://127.0.0.1:\(port)".count))
+            let (device, task) = FakeVoiceDevice.connect(
+                port: port, path: path, headers: FakeVoiceDevice.headers(token: token, version: Int(version), deviceID: VoiceOTATests.deviceID))
+            device.hello(version: Int(version))
+            try await device.message("hello")
+            say(packets, to: device, version: Int(version))
+            #expect(try await device.message("stt")["text"]?.stringValue == Self.sentence)
+            try await device.message("tts", state: "stop")
+            let first = try #require(device.audio.first)
+            #expect(try VoiceBinaryFrame(decoding: first.bytes, version: .v3).payload.count > 0)
+            device.close()
+            await task.value
+        }
+    }
+
+    @Test func beyondMaxSessionsTheUpgradeIsRefused() async throws {
+        try await withVoiceHub(voice: ", max_sessions: 1") { (port: Int, _: any TestClientProtocol) async throws in
+            let (device, task, _) = try await connectedDevice(port: port)
+            let headers = [("Device-Id", "aa:bb:cc:dd:ee:02"), ("Authorization", "Bearer \(Self.token)")]
+            #expect(try await webSocketUpgrade(port: port, path: "/xiaozhi/v1/", headers: headers).0 == 503)
+            device.close()
+            await task.value
+            // Once the first has gone, there is room again (as soon as its connection has been counted out).
+            var status: UInt = 0
+            for _ in 0..<100 {
+                status = try await webSocketUpgrade(port: port, path: "/xiaozhi/v1/", headers: headers).0
+                if status == 101 { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(status == 101)
+        }
+    }
 }

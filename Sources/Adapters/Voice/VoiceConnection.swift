@@ -291,6 +291,7 @@ final class VoiceConnection: Sendable {
         }
         let announced = VoiceAudioParams(format: format, sampleRate: settings.sampleRate, frameDuration: settings.frameDurationMs)
         send(.hello(version: accepted.version.rawValue, sessionID: sessionID, audioParams: announced))
+        door.prepareRecognition()
         logger.debug("voice hello", metadata: ["hub.format": "\(format.rawValue)", "hub.mcp": "\(hello.features.mcp)"])
         return true
     }

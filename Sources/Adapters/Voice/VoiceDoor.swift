@@ -48,6 +48,8 @@ public final class VoiceDoor: Sendable {
     /// The `Origin` check the web chat makes, on the same list.
     private let origins: WebChatHandshake
     private let sessions = Mutex(0)
+    /// Whether the live recognizer's models were loaded (at the first hello).
+    private let prepared = Atomic<Bool>(false)
     private let turnSequence = Atomic<UInt64>(0)
     private let instance = UInt64.random(in: 0..<(1 << 32))
 
@@ -122,6 +124,14 @@ public final class VoiceDoor: Sendable {
         defer { countSession(-1) }
         let connection = VoiceConnection(door: self, accepted: accepted)
         try await connection.run(inbound: inbound, outbound: outbound)
+    }
+
+    /// Loads the live recognizer's models in the background at the first hello, so that the first
+    /// utterance, which ends a few seconds later, does not wait for them (PocketSphinx: about half a
+    /// second per decoder, and 90 MB each, which a hub without voice clients never spends).
+    func prepareRecognition() {
+        guard !prepared.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        Task { [speech] in await speech.recognition.prepareLive() }
     }
 
     /// The session of a device.

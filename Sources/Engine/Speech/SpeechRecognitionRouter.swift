@@ -14,12 +14,14 @@ public final class SpeechRecognitionRouter: Sendable {
 
     private let router: ProviderRouter<SpeechRoute<any SpeechRecognizer>>
     private let onAttempt: @Sendable (UsageRecord) -> Void
+    private let logger: Logger
 
     public init(
         routes: [SpeechRoute<any SpeechRecognizer>], settings: RoutingSettings = RoutingSettings(deadline: .seconds(60)), logger: Logger,
         onAttempt: @escaping @Sendable (UsageRecord) -> Void = { _ in }
     ) {
         self.onAttempt = onAttempt
+        self.logger = logger
         router = SpeechRouting.router(routes, name: \.name, settings: settings, kind: "STT", logger: logger)
     }
 
@@ -50,6 +52,17 @@ public final class SpeechRecognitionRouter: Sendable {
     /// The providers that can recognize an utterance while it is spoken, by name.
     public var liveProviders: Set<String> {
         Set(router.routes.filter { $0.provider.provider is any LiveSpeechRecognizer }.map(\.providerName))
+    }
+
+    /// Loads the first live recognizer's models now (PocketSphinx: a quarter to half a second per
+    /// decoder), so that the first utterance does not wait for them; nothing when there is none.
+    public func prepareLive() async {
+        guard let live = liveRoute() else { return }
+        do {
+            try await live.recognizer.prepare()
+        } catch {
+            logger.warning("live recognizer could not be prepared", metadata: ["hub.provider": "\(live.provider)", "error": "\(error)"])
+        }
     }
 
     /// The provider the router would try first, when that one can recognize while speech is

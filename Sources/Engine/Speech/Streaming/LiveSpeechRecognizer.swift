@@ -7,6 +7,8 @@ protocol LiveSpeechRecognizer: SpeechRecognizer {
     /// (every decoder is taken). Never waits.
     /// - Throws: ``SpeechError`` of kind `unsupported` for a language it lacks.
     func startLiveRecognition(language: String?) throws -> (any LiveSpeechRecognition)?
+    /// Loads what recognition needs now rather than in the first utterance a user waits for.
+    func prepare() async throws
 }
 
 /// One utterance being recognized as it is spoken. Calls come one at a time, in order.
