@@ -32,6 +32,7 @@ bench: deps
 	Benchmarks/gateway.sh
 	Benchmarks/reference.sh
 	Benchmarks/speech.sh
+	Benchmarks/voice.sh
 	swift build -c release --product DecodeBench && taskset -c 0 .build/release/DecodeBench
 
 # 30 minutes of mixed load with reconnects, a Redis restart and a flaky upstream (SOAK_SECONDS=120 to try it).
