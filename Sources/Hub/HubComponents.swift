@@ -168,7 +168,8 @@ struct HubComponents: Sendable {
                     maxConnections: webSettings.maxConnections),
                 engine: engine, metrics: metrics, logger: logger)
             : nil
-        voice = VoiceDoor(settings: configuration.voice.doorSettings(allowedOrigins: configuration.web.allowedOrigins), engine: engine, speech: speech.engine, metrics: metrics, logger: logger)
+        voice = VoiceDoor(settings: configuration.voice.doorSettings(allowedOrigins: configuration.web.allowedOrigins), engine: engine, speech: speech.engine,
+            webBotID: web?.settings.botID, metrics: metrics, logger: logger)
         streamingASR = StreamingASRDoor(settings: configuration.voice.streamingSettings, speech: speech.engine, metrics: metrics, logger: logger)
         replay = InboxReplayService(engine: engine, oneBot: oneBot, logger: logger)
     }

@@ -89,6 +89,9 @@ struct VoiceBrowserTests {
         let voiceRequests = upstream.requests.filter { said($0) > 0 }
         #expect(voiceRequests.count >= 3)
         #expect(voiceRequests.last.map(said) ?? 0 >= 2)
+        // The page's voice turns are its web session's: the typed prompt's request carries them.
+        let typed = upstream.requests.last { $0.last?.content == "Please read this answer aloud" }
+        #expect(typed.map(said) ?? 0 >= 2, "the typed turn's history lacks the spoken turns")
         let folder = Self.outputFolder("conversation")
         for name in ["hold.png", "voice.png", "speaker.png"] {
             #expect(FileManager.default.fileExists(atPath: "\(folder)/\(name)"), "\(name)")

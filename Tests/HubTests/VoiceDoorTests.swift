@@ -396,4 +396,24 @@ struct VoiceDoorTests {
             #expect(status == 101)
         }
     }
+
+    @Test func thePagesMicrophoneSpeaksInThePagesOwnWebSession() async throws {
+        let packets = try Self.opusPackets(try await Self.speech(Self.sentence))
+        let upstream = SentenceUpstream()
+        try await withVoiceHub(upstream) { (port: Int, _: any TestClientProtocol) async throws in
+            let (device, task, _) = try await connectedDevice(port: port, deviceID: "web-client42")
+            say(packets, to: device)
+            try await device.message("tts", state: "stop")
+            device.close()
+            await task.value
+            // The web page of client42 finds the spoken turn in its history.
+            let (page, pageTask) = WebChatClient.connect(port: port, path: "/ws/chat/client42")
+            let history = try await page.history()
+            let messages = history["messages"]?.arrayValue ?? []
+            #expect(messages.contains { $0["role"] == "user" && $0["content"]?.stringValue == Self.sentence })
+            #expect(messages.contains { $0["role"] == "assistant" && $0["content"]?.stringValue == upstream.answer })
+            page.close()
+            _ = try? await pageTask.value
+        }
+    }
 }

@@ -377,9 +377,10 @@ final class VoiceConnection: Sendable {
             logger.info("voice utterance empty", metadata: ["hub.turn": "\(id)", "hub.audio_s": "\(seconds)"])
             return
         }
+        let conversation = door.conversation(of: accepted.deviceID)
         let event = ConversationEvent(
-            id: "voice:\(door.botID):\(accepted.deviceID):\(id)", platform: .voice, botID: door.botID, scope: .private(user: accepted.deviceID),
-            sender: Sender(id: accepted.deviceID), content: [.text(text)], platformMessageID: id)
+            id: "voice:\(door.botID):\(accepted.deviceID):\(id)", platform: conversation.platform, botID: conversation.botID,
+            scope: .private(user: conversation.user), sender: Sender(id: conversation.user), content: [.text(text)], platformMessageID: id)
         door.metrics.eventReceived(door: "voice", type: "utterance")
         let (admission, stream) = door.engine.answer(event, showsProgress: true, wantsSentences: true)
         let speaker = VoiceAnswerSpeaker(

@@ -45,6 +45,9 @@ public final class VoiceDoor: Sendable {
     let logger: Logger
     /// The bot id of every voice session.
     let botID = "voice"
+    /// The web chat door's bot id, when that door is on: the chat page's microphone (device
+    /// `web-<client id>`) then speaks in the page's own session.
+    let webBotID: String?
     /// The `Origin` check the web chat makes, on the same list.
     private let origins: WebChatHandshake
     private let sessions = Mutex(0)
@@ -53,8 +56,12 @@ public final class VoiceDoor: Sendable {
     private let turnSequence = Atomic<UInt64>(0)
     private let instance = UInt64.random(in: 0..<(1 << 32))
 
-    public init(settings: VoiceDoorSettings, engine: ConversationEngine, speech: SpeechEngine, metrics: HubMetrics = .disabled, logger: Logger) {
+    public init(
+        settings: VoiceDoorSettings, engine: ConversationEngine, speech: SpeechEngine, webBotID: String? = nil, metrics: HubMetrics = .disabled,
+        logger: Logger
+    ) {
         self.settings = settings
+        self.webBotID = webBotID
         self.origins = WebChatHandshake(accessToken: nil, allowedOrigins: settings.allowedOrigins)
         self.engine = engine
         self.speech = speech
@@ -134,9 +141,24 @@ public final class VoiceDoor: Sendable {
         Task { [speech] in await speech.recognition.prepareLive() }
     }
 
+    /// Whose conversation a device's utterances belong to: a device's own private session of
+    /// platform `voice`, or, for the chat page's microphone (`web-<client id>` while the web door is
+    /// on), the page's web session, so that typed and spoken turns are one conversation.
+    func conversation(of deviceID: String) -> (platform: Platform, botID: String, user: String) {
+        if let webBotID, deviceID.hasPrefix(Self.webDevicePrefix) {
+            let client = String(deviceID.dropFirst(Self.webDevicePrefix.count))
+            if WebChatDoor.isValidClientID(client) { return (.web, webBotID, client) }
+        }
+        return (.voice, botID, deviceID)
+    }
+
+    /// The device id prefix the chat page's microphone uses.
+    static let webDevicePrefix = "web-"
+
     /// The session of a device.
     public func sessionKey(deviceID: String) -> SessionKey {
-        SessionKey(platform: .voice, botID: botID, group: nil, user: deviceID)
+        let conversation = conversation(of: deviceID)
+        return SessionKey(platform: conversation.platform, botID: conversation.botID, group: nil, user: conversation.user)
     }
 
     /// A unique id for a device's utterance.

@@ -1010,8 +1010,8 @@
   //         text, sentence by sentence), binary PCM16 frames at the announced rate (played
   //         gaplessly), tts stop
   // Pressing the button while an answer plays stops the playback at once and sends abort. The
-  // voice session is the hub's voice:voice:u<device id>, not the typed chat's web session: voice
-  // turns are shown here as they happen, and are not part of the history the chat sends.
+  // hub puts the page's voice turns (device web-<client id>) in the page's own web session: typed
+  // and spoken turns are one conversation, and a reload shows both.
   //
   // The speaker button reads typed answers aloud through POST api/v1/tts/synthesize (a WAV,
   // decoded and played with Web Audio). If the hub refuses that route to the page (401/403: it
