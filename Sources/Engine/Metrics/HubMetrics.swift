@@ -52,6 +52,19 @@ public struct HubMetrics: Sendable {
         ).recordNanoseconds(duration.nanoseconds)
     }
 
+    /// One attempt of an image generator finished after `duration`: `outcome` is `ok`, `cancelled`
+    /// or the failure (`timeout`, `malformed`, `http_503`, …).
+    public func imageAttempt(provider: String, outcome: String, duration: Duration) {
+        Timer(
+            label: "hub_image_request_duration_seconds", dimensions: [("provider", provider), ("outcome", outcome)], factory: factory
+        ).recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// Images a generator delivered.
+    public func imagesGenerated(provider: String, count: Int) {
+        Counter(label: "hub_images_generated_total", dimensions: [("provider", provider)], factory: factory).increment(by: count)
+    }
+
     /// How many bots are connected on `door`.
     public func connectedBots(door: String, count: Int) {
         Gauge(label: "hub_connected_bots", dimensions: [("door", door)], factory: factory).record(count)

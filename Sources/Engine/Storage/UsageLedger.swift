@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// One attempt of a provider (an LLM, a speech synthesizer or recognizer), as recorded in the
 /// `usage` table.
 public struct UsageRecord: Sendable, Hashable {
-    /// `llm`, `tts` or `stt`.
+    /// `llm`, `tts`, `stt` or `image`.
     public var kind: String
     public var provider: String
     public var model: String
@@ -15,8 +15,8 @@ public struct UsageRecord: Sendable, Hashable {
     public var outcome: String
     public var promptTokens: Int
     public var completionTokens: Int
-    /// What a speech attempt processed: characters synthesized (`tts`), seconds of audio
-    /// recognized (`stt`); 0 for the LLM.
+    /// What an attempt processed: characters synthesized (`tts`), seconds of audio recognized
+    /// (`stt`), images delivered (`image`); 0 for the LLM.
     public var quantity: Double
     /// From the route's `cost_per_1k_tokens`.
     public var cost: Double
@@ -42,7 +42,7 @@ public struct UsageRecord: Sendable, Hashable {
 
 /// Totals of the `usage` table for one kind, provider, model and outcome.
 public struct UsageSummary: Sendable, Hashable {
-    /// `llm`, `tts` or `stt`.
+    /// `llm`, `tts`, `stt` or `image`.
     public var kind: String = "llm"
     public var provider: String
     public var model: String
@@ -52,7 +52,7 @@ public struct UsageSummary: Sendable, Hashable {
     public var completionTokens: Int
     public var cost: Double
     public var averageLatencyMilliseconds: Double
-    /// Characters (`tts`) or seconds of audio (`stt`).
+    /// Characters (`tts`), seconds of audio (`stt`) or images (`image`).
     public var quantity: Double = 0
 }
 
