@@ -24,6 +24,8 @@ struct HubComponents: Sendable {
     let noticeLane: Lane
     /// Speech synthesis and recognition, on the `cpu` lane.
     let speech: SpeechComponents
+    /// Image generators from `image:`; not used by any route yet (image jobs come later).
+    let images: ImageComponents
     let engine: ConversationEngine
     /// Answers what the previous run accepted and left unanswered.
     let replay: InboxReplayService
@@ -144,6 +146,7 @@ struct HubComponents: Sendable {
             rateLimitPerUserByPlatform: [.web: configuration.web.rateLimit.rate, .api: configuration.gateway.rateLimit.rate],
             replayWindow: configuration.engine.replayWindow)
         speech = SpeechComponents(configuration, client: client, usage: usage, metrics: metrics, logger: logger)
+        images = ImageComponents(configuration, client: client, fetcher: httpClientService.fetcher, usage: usage, metrics: metrics, logger: logger)
         engine = ConversationEngine(
             settings: settings, store: store, inbox: sqlite.inbox, models: models, router: router, lane: realtimeLane, noticeLane: noticeLane, cache: sharedState,
             responseCache: self.responseCache, metrics: metrics, voice: speech.composer,
