@@ -40,12 +40,6 @@ struct ImageConfigurationTests {
         #expect(sd.timeout == 120 && sd.retryAttempts == 1 && sd.maxConcurrent == nil && sd.costPerImage == nil && sd.model == nil)
     }
 
-    @Test func theEnvironmentOverridesAProvidersScalar() throws {
-        let configuration = try HubConfiguration.parse(yaml: Self.yaml, environment: ["HUB_IMAGE_PROVIDERS_1_TIMEOUT": "30"])
-        // Whether list elements take overrides is the loader's business; the value parses either way.
-        #expect([30, 120].contains(configuration.image.providers.last?.timeout))
-    }
-
     @Test(arguments: [
         ("image: { providers: [ { name: a, kind: dalle, base_url: http://a } ] }", "image.providers[0].kind"),
         ("image: { providers: [ { name: a, kind: openai, base_url: http://a, timeout: 0 } ] }", "image.providers[0].timeout"),
