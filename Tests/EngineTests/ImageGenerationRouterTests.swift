@@ -18,7 +18,7 @@ struct ImageGenerationRouterTests {
         let usage = Locked([UsageRecord]())
         let routes = behaviours.map { behaviour in
             ImageGenerationRouter.Route(
-                OpenAIImageGeneratorTests.generator(client, port: port, behaviour: behaviour, timeout: timeout, name: behaviour), model: "m",
+                OpenAIImageGeneratorTests.generator(client, port: port, behaviour: behaviour, timeout: behaviour == "stall" ? timeout : .seconds(10), name: behaviour), model: "m",
                 retryAttempts: retries, costPerImage: 0.5)
         }
         let router = ImageGenerationRouter(routes: routes, settings: settings, logger: Logger(label: "image-router-test")) { record in
