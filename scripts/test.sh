@@ -34,7 +34,7 @@ swift build --build-tests
 # microphone) and the one that bounds reply times against a slowed Redis run after the others, one
 # at a time, so neither side skews the other (in parallel with the rest they pushed timing-bound
 # tests past their bounds on 2 cores).
-serial='ConnectionMemoryTests|CrashReplayTests|RedisLatencyTests|VoiceDoorTests|VoiceBrowserTests|VoiceLoadTests|StreamingASRTests|SpeechRecognitionStreamTests'
+serial='ConnectionMemoryTests|CrashReplayTests|RedisLatencyTests|VoiceDoorTests|VoiceBrowserTests|VoiceLoadTests|StreamingASRTests|SpeechRecognitionStreamTests|OneBotVoiceInTests|SpeechFailoverTests'
 swift test --skip-build --skip "$serial"
 swift test --skip-build --filter "$serial" --no-parallel
 # The fuzz targets over their corpora plus a few seconds each, built with libFuzzer and ASan in
