@@ -33,6 +33,11 @@ func buildApplication(
         speech: components.speech.engine, apiKeys: configuration.gateway.apiKeys.map(\.value), maxUploadBytes: configuration.stt.maxUploadBytes,
         maxBodyBytes: configuration.server.maxBodyBytes, logger: logger
     ).addRoutes(to: router)
+    ImageAPI(
+        images: components.imageJobs, apiKeys: configuration.gateway.apiKeys.map(\.value), maxBodyBytes: configuration.server.maxBodyBytes,
+        waitTimeout: components.images.waitTimeout, logger: logger
+    ).addRoutes(to: router)
+    ResourcesController(components: components, startedAt: .now).addRoutes(to: router)
     components.oneBot.addRoutes(to: router)
     VoiceOTAController(settings: configuration.voice.doorSettings(allowedOrigins: configuration.web.allowedOrigins)).addRoutes(to: router)
     components.streamingASR.addRoutes(to: router)
@@ -100,12 +105,13 @@ func buildApplication(
     // Shut down in reverse order: the replay service last but the checkpointer, so the records of
     // the answers the lanes finish while they drain are written before the end, and copied last.
     app.addServices(
-        components.checkpointer, components.replay, components.httpClientService, components.realtimeLane, components.noticeLane, components.speech.lane, components.usage)
+        components.checkpointer, components.replay, components.httpClientService, components.realtimeLane, components.noticeLane, components.speech.lane,
+        components.images.jobs, components.images.media, components.usage)
     if let redis = components.redis { app.addServices(redis) }
     app.beforeServerStarts {
         try components.database.migrate()
         try await components.engine.restoreRecentInbound()
-        components.replay.ready.fire()
+        components.databaseReady.fire()
         if components.models.isEmpty {
             logger.warning("no LLM provider configured: chat doors will say so. Set OPENAI_BASE_URL / OPENAI_API_KEY or llm.providers.")
         }

@@ -51,7 +51,6 @@ extension HubCommand {
                 throw ExitCode(78)
             }
             for warning in configuration.exposureWarnings { logger.warning("\(warning)") }
-            for note in configuration.reservedNotes { logger.warning("\(note)") }
             let app = try await buildApplication(configuration, logger: logger)
             try await app.runService()
         }
@@ -69,9 +68,6 @@ extension HubCommand {
                 let configuration = try options.load()
                 for warning in configuration.exposureWarnings {
                     FileHandle.standardError.write(Data("hub: warning: \(warning)\n".utf8))
-                }
-                for note in configuration.reservedNotes {
-                    FileHandle.standardError.write(Data("hub: note: \(note)\n".utf8))
                 }
                 print(configuration.renderMasked())
             } catch {

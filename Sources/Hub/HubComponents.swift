@@ -9,6 +9,8 @@ import Prometheus
 struct HubComponents: Sendable {
     let configuration: HubConfiguration
     let database: HubDatabase
+    /// Fired by `beforeServerStarts` once the database is migrated; services that touch it wait.
+    let databaseReady = StartSignal()
     let store: any ConversationStore
     /// Present when `redis.url` is set; runs as a service and keeps its connections up.
     let redis: RedisClient?
@@ -24,8 +26,10 @@ struct HubComponents: Sendable {
     let noticeLane: Lane
     /// Speech synthesis and recognition, on the `cpu` lane.
     let speech: SpeechComponents
-    /// Image generators from `image:`; not used by any route yet (image jobs come later).
+    /// Image generators, the `batch` lane's durable jobs, and the pictures they make.
     let images: ImageComponents
+    /// What `/draw` and the image routes use of ``images``.
+    let imageJobs: ImageJobs
     let engine: ConversationEngine
     /// Answers what the previous run accepted and left unanswered.
     let replay: InboxReplayService
@@ -130,8 +134,8 @@ struct HubComponents: Sendable {
 
         self.responseCache = responseCache.map { ResponseCache(cache: $0, ttl: .milliseconds(Int64(caching.ttl * 1000))) }
         let lanes = configuration.lanes
-        realtimeLane = Lane(name: "realtime", maxConcurrent: lanes.realtime.maxConcurrent, queueLimit: lanes.realtime.queue)
-        noticeLane = Lane(name: "notices", maxConcurrent: lanes.notices.maxConcurrent, queueLimit: lanes.notices.queue)
+        realtimeLane = Lane(name: "realtime", maxConcurrent: lanes.realtime.maxConcurrent, queueLimit: lanes.realtime.queue, metrics: metrics)
+        noticeLane = Lane(name: "notices", maxConcurrent: lanes.notices.maxConcurrent, queueLimit: lanes.notices.queue, metrics: metrics)
 
         let chat = configuration.chat
         let settings = EngineSettings(
@@ -146,10 +150,16 @@ struct HubComponents: Sendable {
             rateLimitPerUserByPlatform: [.web: configuration.web.rateLimit.rate, .api: configuration.gateway.rateLimit.rate],
             replayWindow: configuration.engine.replayWindow)
         speech = SpeechComponents(configuration, client: client, usage: usage, metrics: metrics, logger: logger)
-        images = ImageComponents(configuration, client: client, fetcher: httpClientService.fetcher, usage: usage, metrics: metrics, logger: logger)
+        images = ImageComponents(
+            configuration, database: database, databaseReady: databaseReady, client: client, fetcher: httpClientService.fetcher, usage: usage,
+            metrics: metrics, logger: logger)
+        imageJobs = ImageJobs(
+            queue: images.jobs, media: images.media, width: images.defaultSize.width, height: images.defaultSize.height,
+            isConfigured: !images.router.isEmpty)
         engine = ConversationEngine(
             settings: settings, store: store, inbox: sqlite.inbox, models: models, router: router, lane: realtimeLane, noticeLane: noticeLane, cache: sharedState,
             responseCache: self.responseCache, metrics: metrics, voice: speech.composer,
+            images: imageJobs,
             logger: logger)
 
         let onebot = configuration.onebot
@@ -174,7 +184,11 @@ struct HubComponents: Sendable {
         voice = VoiceDoor(settings: configuration.voice.doorSettings(allowedOrigins: configuration.web.allowedOrigins), engine: engine, speech: speech.engine,
             webBotID: web?.settings.botID, metrics: metrics, logger: logger)
         streamingASR = StreamingASRDoor(settings: configuration.voice.streamingSettings, speech: speech.engine, metrics: metrics, logger: logger)
-        replay = InboxReplayService(engine: engine, oneBot: oneBot, logger: logger)
+        // Finished image jobs go back to the chat that asked, through its door.
+        let engine = self.engine
+        let jobSinks: [Platform: any AnswerSink] = [.qq: oneBot.replySink, .web: web?.jobSink ?? HistoryOnlySink(), .voice: HistoryOnlySink()]
+        images.jobs.deliver { job in await engine.deliver(job) { jobSinks[$0] } }
+        replay = InboxReplayService(engine: engine, oneBot: oneBot, ready: databaseReady, logger: logger)
     }
 }
 

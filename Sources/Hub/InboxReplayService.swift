@@ -11,9 +11,9 @@ import ServiceLifecycle
 struct InboxReplayService: Service {
     let engine: ConversationEngine
     let oneBot: OneBotDoor
-    let logger: Logger
     /// Fired once the database is migrated and the de-duplication restored.
-    let ready = StartSignal()
+    let ready: StartSignal
+    let logger: Logger
 
     func run() async throws {
         // Cancelled (the hub stopping before it started): nothing to replay now.

@@ -65,7 +65,7 @@ struct SpeechComponents: Sendable {
             metrics.speechAttempt(kind: record.kind, provider: record.provider, outcome: record.outcome, duration: record.latency)
         }
         let routing = RoutingSettings(strategy: .priority, deadline: .seconds(60))
-        lane = Lane(name: "cpu", maxConcurrent: configuration.lanes.cpu.maxConcurrent, queueLimit: configuration.lanes.cpu.queue)
+        lane = Lane(name: "cpu", maxConcurrent: configuration.lanes.cpu.maxConcurrent, queueLimit: configuration.lanes.cpu.queue, metrics: metrics)
         engine = SpeechEngine(
             synthesis: SpeechSynthesisRouter(routes: synthesizers, settings: routing, logger: logger, onAttempt: record),
             recognition: SpeechRecognitionRouter(routes: recognizers, settings: routing, logger: logger, onAttempt: record),

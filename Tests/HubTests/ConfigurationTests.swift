@@ -631,23 +631,6 @@ private func configurationError(_ yaml: String, environment: [String: String] = 
     }
 }
 
-@Suite struct ConfigurationReservedSectionsTests {
-    @Test func theDefaultsNameNothingReserved() throws {
-        #expect(try HubConfiguration.parse(yaml: "", environment: [:]).reservedNotes.isEmpty)
-    }
-
-    @Test func aReservedSectionThatIsSetIsNamed() throws {
-        let configuration = try HubConfiguration.parse(
-            yaml: "lanes: { cpu: { max_concurrent: 4 }, realtime: { max_concurrent: 8 } }", environment: ["HUB_LANES_BATCH_QUEUE": "5"])
-        #expect(
-            configuration.reservedNotes == [
-                "lanes.batch is reserved for a later release (image jobs): accepted, checked and not used yet"
-            ])
-        // Speech is built: its sections are used, not reserved.
-        #expect(try HubConfiguration.parse(yaml: "tts: { voice: cmn }\nstt: { max_upload_bytes: 1000 }", environment: [:]).reservedNotes.isEmpty)
-    }
-}
-
 @Suite struct ConfigurationExposureTests {
     @Test func onLoopbackNothingIsExposed() throws {
         #expect(try HubConfiguration.parse(yaml: "", environment: [:]).exposureWarnings.isEmpty)

@@ -67,7 +67,8 @@ struct ImageConfigurationTests {
         let logger = Logger(label: "image-components-test")
         let fetcher = GuardedFetcher(policy: FetchPolicy())
         let images = ImageComponents(
-            configuration, client: HTTPClient.shared, fetcher: fetcher, usage: UsageLedger(database: database, logger: logger), metrics: .disabled,
+            configuration, database: database, databaseReady: StartSignal(), client: HTTPClient.shared, fetcher: fetcher,
+            usage: UsageLedger(database: database, logger: logger), metrics: .disabled,
             logger: logger)
         #expect(images.router.health.map(\.provider) == ["dalle", "sd"])
         #expect(images.router.health.map(\.model) == ["dall-e-3", "image"])

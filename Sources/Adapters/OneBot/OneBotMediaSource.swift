@@ -15,7 +15,7 @@ struct OneBotMediaSource: MediaSource {
     func audio(_ reference: MediaReference, of event: ConversationEvent) async throws -> AudioInput {
         let bytes: [UInt8]
         switch reference {
-        case .bytes(let bytes, let format):
+        case .bytes(let bytes, let format), .hosted(_, let bytes, let format):
             return try Self.checked(bytes, format: AudioFormat(rawValue: format))
         case .url(let location):
             bytes = try await fetch(location)

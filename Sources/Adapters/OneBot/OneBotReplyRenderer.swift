@@ -43,6 +43,7 @@ public enum OneBotReplyRenderer {
                 case .url(let url): file = url
                 case .bytes(let bytes, _): file = "base64://" + base64(bytes)
                 case .platformFile(let id, let url): file = url ?? id
+                case .hosted(_, let bytes, _): file = "base64://" + base64(bytes)
                 }
                 messages.append(takeHeader() + [OneBotSegment(type: "image", data: [("file", .string(file))])])
             }

@@ -4,10 +4,14 @@ import Hummingbird
 
 /// Lets a request through when it carries one of the gateway's API keys as
 /// `Authorization: Bearer <key>` (compared in constant time); no keys configured: open.
-struct OpenAIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
+public struct OpenAIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     let keys: [String]
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    public init(keys: [String]) {
+        self.keys = keys
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard !keys.isEmpty else { return try await next(request, context) }
         guard let presented = request.bearerToken else {
             throw OpenAIError(

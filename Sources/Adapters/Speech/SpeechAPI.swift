@@ -162,30 +162,11 @@ public struct SpeechAPI: Sendable {
     private func json<T: Decodable>(
         _ type: T.Type, from request: Request, error fail: (HTTPResponse.Status, String) -> any Error
     ) async throws -> T {
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: maxBodyBytes)
-        } catch {
-            throw fail(.contentTooLarge, "The request body is larger than \(maxBodyBytes) bytes.")
-        }
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw fail(.badRequest, "`\(key.stringValue)` is missing.")
-        } catch let DecodingError.typeMismatch(_, context) {
-            throw fail(.badRequest, "`\(context.codingPath.map(\.stringValue).joined(separator: "."))` has the wrong type.")
-        } catch let DecodingError.valueNotFound(_, context) {
-            throw fail(.badRequest, "`\(context.codingPath.map(\.stringValue).joined(separator: "."))` is null.")
-        } catch {
-            throw fail(.badRequest, "The body is not valid JSON.")
-        }
+        try await request.decodeJSON(type, maxBytes: maxBodyBytes, error: fail)
     }
 
     static func json<T: Encodable>(_ value: T) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+        try Response.encoded(value)
     }
 
     /// A speech failure in the hub's error shape.

@@ -34,8 +34,6 @@ public struct VoiceOTAController: Sendable {
 
     static let deviceIDField = HTTPField.Name("Device-Id")!
     static let clientIDField = HTTPField.Name("Client-Id")!
-    static let forwardedProtoField = HTTPField.Name("X-Forwarded-Proto")!
-    static let forwardedHostField = HTTPField.Name("X-Forwarded-Host")!
 
     let settings: VoiceDoorSettings
     let maxBodyBytes: Int
@@ -129,40 +127,15 @@ public struct VoiceOTAController: Sendable {
     func webSocketURL(for request: Request) -> String? {
         if let publicURL = settings.publicURL { return publicURL }
         return Self.derivedURL(
-            forwardedProto: request.headers[Self.forwardedProtoField], forwardedHost: request.headers[Self.forwardedHostField],
+            forwardedProto: request.headers[PublicOrigin.forwardedProto], forwardedHost: request.headers[PublicOrigin.forwardedHost],
             host: request.head.authority)
     }
 
-    /// `ws(s)://<host>/xiaozhi/v1/` from a request's headers: `wss` when the first
-    /// `X-Forwarded-Proto` is `https` (or `wss`), the first `X-Forwarded-Host`, else `Host`; nil
-    /// when no host is given or it holds characters a host cannot.
+    /// `ws(s)://<host>/xiaozhi/v1/` from a request's headers (``PublicOrigin``): `wss` when the
+    /// first `X-Forwarded-Proto` is `https` (or `wss`); nil when no usable host is given.
     static func derivedURL(forwardedProto: String?, forwardedHost: String?, host: String?) -> String? {
-        let proto = firstListValue(forwardedProto)?.lowercased()
-        let scheme = proto == "https" || proto == "wss" ? "wss" : "ws"
-        guard let authority = firstListValue(forwardedHost) ?? firstListValue(host), isValidAuthority(authority) else { return nil }
-        return "\(scheme)://\(authority)\(webSocketPath)"
-    }
-
-    /// The first element of a comma-separated header value, trimmed; nil when empty.
-    static func firstListValue(_ value: String?) -> String? {
-        guard let value else { return nil }
-        let first = value.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        let trimmed = first.trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
-        return trimmed.isEmpty ? nil : trimmed
-    }
-
-    /// A host name or address with an optional port: letters, digits, `.-_:[]`, at most 255 bytes.
-    static func isValidAuthority(_ authority: String) -> Bool {
-        authority.utf8.count <= 255
-            && authority.utf8.allSatisfy { byte in
-                switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                    UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"):
-                    true
-                default:
-                    false
-                }
-            }
+        PublicOrigin.origin(forwardedProto: forwardedProto, forwardedHost: forwardedHost, host: host, plain: "ws", secure: "wss")
+            .map { $0 + webSocketPath }
     }
 
     /// A header's value, trimmed; nil when absent or blank.

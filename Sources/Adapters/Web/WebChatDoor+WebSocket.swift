@@ -48,8 +48,13 @@ extension WebChatDoor {
         let queue = BoundedQueue<WebChatOutbound>(capacity: settings.outboundQueue)
         let sink = WebChatReplySink(queue: queue)
         countConnection(+1)
+        live.withLock { $0[clientID, default: [:]][ObjectIdentifier(sink)] = sink }
         logger.debug("web client connected")
         defer {
+            live.withLock { live in
+                live[clientID]?[ObjectIdentifier(sink)] = nil
+                if live[clientID]?.isEmpty == true { live[clientID] = nil }
+            }
             queue.close()
             countConnection(-1)
             logger.debug("web client disconnected")

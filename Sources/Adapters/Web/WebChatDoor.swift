@@ -28,6 +28,8 @@ public final class WebChatDoor: Sendable {
     let logger: Logger
     /// Chat WebSocket connections open now.
     let connections = Mutex(0)
+    /// The open connections of each client, for answers that arrive outside a turn (a drawn picture).
+    let live = Mutex<[String: [ObjectIdentifier: WebChatReplySink]]>([:])
     private let sequence = Atomic<UInt64>(0)
     private let instance = UInt64.random(in: 0..<(1 << 32))
 
@@ -89,6 +91,10 @@ public final class WebChatDoor: Sendable {
         return .history(
             messages: snapshot.history.filter { $0.role != .system }, model: snapshot.settings.model, models: engine.models.available)
     }
+
+    /// Where the results of a client's jobs (`/draw`) go: to every tab it has open now as an
+    /// answer of its own; the session's history has them for tabs that come back later.
+    public var jobSink: any AnswerSink { WebChatJobSink(door: self) }
 
     /// What a client is told when its message was not taken.
     static func refusal(_ admission: ConversationEngine.Admission) -> String? {

@@ -28,11 +28,21 @@ public enum WebChatFrame: Sendable, Hashable {
         case .delta(let text): [.delta(id: id, text: text)]
         case .sentence: []
         case .final(let reply) where streamed: [.done(id: id, usage: reply.usage, model: reply.model)]
-        case .final(let reply): [.delta(id: id, text: reply.text), .done(id: id, usage: reply.usage, model: reply.model)]
+        case .final(let reply): [.delta(id: id, text: markdown(of: reply)), .done(id: id, usage: reply.usage, model: reply.model)]
         case .failure(let reply, _), .notice(let reply, _):
             [.error(id: id, message: reply.text.isEmpty ? "The message was not answered." : reply.text)]
         case .cancelled: [.error(id: id, message: "Stopped before the answer was finished.")]
         }
+    }
+
+    /// The reply's text, with the hub's own pictures (`/media/…`) after it as Markdown images,
+    /// which the page shows inline. Pictures from anywhere else are not shown.
+    static func markdown(of reply: Reply) -> String {
+        var text = reply.text
+        for case .image(.hosted(let path, _, _)) in reply.parts {
+            text += "\n\n![picture](\(path))"
+        }
+        return text
     }
 
     /// The frame as one line of JSON.

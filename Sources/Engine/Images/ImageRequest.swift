@@ -32,10 +32,19 @@ public struct ImageRequest: Sendable, Hashable, Codable {
     public var seed: Int64?
     /// How many images.
     public var count: Int
+    /// Draw fast rather than fine (the seed API's `use_turbo`): Stable Diffusion takes few steps
+    /// (``turboSteps`` unless steps are given) at a low CFG scale, as turbo checkpoints want;
+    /// providers without the notion ignore it.
+    public var turbo: Bool?
+
+    /// Steps a turbo request takes when it names none.
+    public static let turboSteps = 4
 
     public init(
-        prompt: String, negativePrompt: String? = nil, width: Int = 1024, height: Int = 1024, steps: Int? = nil, seed: Int64? = nil, count: Int = 1
+        prompt: String, negativePrompt: String? = nil, width: Int = 1024, height: Int = 1024, steps: Int? = nil, seed: Int64? = nil, count: Int = 1,
+        turbo: Bool? = nil
     ) {
+        self.turbo = turbo
         self.prompt = prompt
         self.negativePrompt = negativePrompt
         self.width = width

@@ -8,7 +8,7 @@ import NIOCore
 /// with `--api`): `POST {base}/sdapi/v1/txt2img`.
 ///
 /// The request is JSON (`prompt`, `negative_prompt`, `width`, `height`, `steps`, `seed` (-1:
-/// random), `batch_size`, and `override_settings.sd_model_checkpoint` when a model is configured);
+/// random), `batch_size`, `cfg_scale` (turbo requests only), and `override_settings.sd_model_checkpoint` when a model is configured);
 /// the answer's `images` are base64 PNGs. An answer that is not JSON, has no images, or whose
 /// images are not PNG, JPEG or WebP files is this provider's failure, so the router tries the next.
 ///
@@ -111,6 +111,8 @@ public struct StableDiffusionImageGenerator: ImageGenerator {
         var steps: Int
         var seed: Int64
         var batchSize: Int
+        /// Set for turbo requests only; otherwise the WebUI's own default.
+        var cfgScale: Double?
         var overrideSettings: OverrideSettings?
 
         enum CodingKeys: String, CodingKey {
@@ -118,6 +120,7 @@ public struct StableDiffusionImageGenerator: ImageGenerator {
             case negativePrompt = "negative_prompt"
             case width, height, steps, seed
             case batchSize = "batch_size"
+            case cfgScale = "cfg_scale"
             case overrideSettings = "override_settings"
         }
 
@@ -126,7 +129,9 @@ public struct StableDiffusionImageGenerator: ImageGenerator {
             negativePrompt = request.negativePrompt ?? ""
             width = request.width
             height = request.height
-            steps = request.steps ?? defaultSteps
+            let turbo = request.turbo == true
+            steps = request.steps ?? (turbo ? ImageRequest.turboSteps : defaultSteps)
+            cfgScale = turbo ? 1.5 : nil
             seed = request.seed ?? -1
             batchSize = request.count
             overrideSettings = model.map { OverrideSettings(sdModelCheckpoint: $0) }

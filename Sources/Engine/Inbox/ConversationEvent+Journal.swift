@@ -74,6 +74,8 @@ extension MediaReference {
         case .url(let url): ["url": .string(url)]
         case .bytes(let bytes, let format): ["base64": .string(Data(bytes).base64EncodedString()), "format": .string(format)]
         case .platformFile(let id, let url): ["file": .string(id), "file_url": url.map(JSONValue.string) ?? .null]
+        // Inbound events never carry the hub's own files; the path is enough to keep.
+        case .hosted(let path, _, _): ["url": .string(path)]
         }
     }
 

@@ -9,6 +9,9 @@ public enum MediaReference: Sendable, Hashable {
     /// A file the platform names (fetched through its door, e.g. OneBot's `get_record`), with the
     /// direct URL it gave too, if any.
     case platformFile(id: String, url: String?)
+    /// A file the hub serves itself at `path` (`/media/{id}.{ext}`), with its bytes: web pages
+    /// show it by its path, QQ gets the bytes.
+    case hosted(path: String, bytes: [UInt8], format: String)
 }
 
 /// One piece of a message's content, independent of the door it came through.

@@ -15,6 +15,8 @@ public enum ChatCommand: Sendable, Hashable {
     case persona(String?)
     /// `/voice` shows whether answers are spoken; `/voice on` and `/voice off` switch it.
     case voice(String?)
+    /// `/draw TEXT`: an image job; the picture comes as its own message when it is ready.
+    case draw(String?)
 
     /// The command in `text` (which starts right after the prefix), or nil when it names no command.
     public static func parse(_ text: String) -> ChatCommand? {
@@ -36,6 +38,7 @@ public enum ChatCommand: Sendable, Hashable {
         case "model": return .model(argument)
         case "persona": return .persona(argument)
         case "voice": return .voice(argument)
+        case "draw", "画": return .draw(argument)
         default: return nil
         }
     }

@@ -50,7 +50,7 @@ public final class ConversationEngine: Sendable {
     public let settings: EngineSettings
     public let models: ChatModels
     private let router: ChatRouter
-    private let store: any ConversationStore
+    let store: any ConversationStore
     let inbox: any Inbox
     let scheduler: SessionScheduler
     private let noticeLane: Lane?
@@ -63,13 +63,16 @@ public final class ConversationEngine: Sendable {
     let logger: Logger
     /// Speaks answers for sessions that turned `/voice on`; nil when the hub has no speech.
     let voice: SpokenReplyComposer?
+    /// `/draw`'s queue and pictures; nil when the hub has none.
+    let images: ImageJobs?
 
     public init(
         settings: EngineSettings, store: any ConversationStore, inbox: any Inbox, models: ChatModels, router: ChatRouter, lane: Lane,
         noticeLane: Lane? = nil,
         cache: any Cache = InProcessCache(), responseCache: ResponseCache? = nil, metrics: HubMetrics = .disabled,
-        voice: SpokenReplyComposer? = nil, logger: Logger
+        voice: SpokenReplyComposer? = nil, images: ImageJobs? = nil, logger: Logger
     ) {
+        self.images = images
         self.voice = voice
         self.noticeLane = noticeLane
         self.router = router
@@ -221,7 +224,7 @@ public final class ConversationEngine: Sendable {
             metrics.laneRefused(lane: "session")
             logger.info("session queue full, event refused", metadata: ["hub.session": "\(key)", "hub.event": "\(event.id)"])
         case .laneFull:
-            metrics.laneRefused(lane: scheduler.lane.name)
+            // The lane counts its own refusals.
             logger.warning("lane full, event refused", metadata: ["hub.lane": "\(scheduler.lane.name)", "hub.event": "\(event.id)"])
         }
         notify(.busy, for: event, sink: sink)
@@ -241,9 +244,8 @@ public final class ConversationEngine: Sendable {
             Task { await self.finish(part, for: event, sink: sink) }
             return
         }
-        if !noticeLane.submit({ [self] in await self.finish(part, for: event, sink: sink) }) {
-            metrics.laneRefused(lane: noticeLane.name)
-        }
+        // A full notice lane drops the notice (and counts the refusal).
+        noticeLane.submit { [self] in await self.finish(part, for: event, sink: sink) }
     }
 
     /// The notice part for a refusal; its text is empty when the user was told already.
@@ -317,7 +319,7 @@ public final class ConversationEngine: Sendable {
         do {
             switch decision {
             case .command(let command):
-                let reply = try await run(command, key: key)
+                let reply = try await run(command, key: key, event: event)
                 part = .final(decorate(reply, for: event))
             case .chat(let text):
                 part = try await chat(text, event: event, key: key, sink: sink, logger: logger)
@@ -482,7 +484,6 @@ public final class ConversationEngine: Sendable {
         case .queued:
             return (.accepted, stream)
         case .sessionFull, .laneFull:
-            metrics.laneRefused(lane: scheduler.lane.name)
             logger.warning("lane full, API request refused", metadata: ["hub.lane": "\(scheduler.lane.name)"])
             notify(.busy, for: event, sink: stream)
             return (.busy, stream)
@@ -508,7 +509,7 @@ public final class ConversationEngine: Sendable {
         await finish(part, for: event, sink: sink)
     }
 
-    private func run(_ command: ChatCommand, key: SessionKey) async throws -> Reply {
+    private func run(_ command: ChatCommand, key: SessionKey, event: ConversationEvent) async throws -> Reply {
         let prefix = settings.policy.prefixes.first ?? "/"
         switch command {
         case .help:
@@ -521,6 +522,7 @@ public final class ConversationEngine: Sendable {
                 \(prefix)model [name]: show the model, or switch to another
                 \(prefix)persona [text | reset]: show or set how I behave
                 \(prefix)voice [on | off]: hear the answers spoken too
+                \(prefix)draw <what to draw>: make a picture (it comes when it is ready)
                 """)
         case .stop:
             return .text("Stopped.")
@@ -571,6 +573,8 @@ public final class ConversationEngine: Sendable {
             guard voice != nil || !on else { return .text("Voice replies are not available on this hub.") }
             try await store.updateSettings(key) { $0.voice = on }
             return .text(on ? "Voice replies on: I'll speak my answers too." : "Voice replies off.")
+        case .draw(let prompt):
+            return try await draw(prompt, for: event)
         }
     }
 

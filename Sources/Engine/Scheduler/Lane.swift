@@ -20,8 +20,15 @@ public final class Lane: Service, Sendable {
     public let maxConcurrent: Int
     private let queue: BoundedQueue<Job>
     private let inFlight = Atomic<Int>(0)
+    private let refused = Atomic<Int>(0)
 
-    public init(name: String, maxConcurrent: Int, queueLimit: Int) {
+    private let metrics: HubMetrics
+
+    /// - Parameter metrics: receives the lane's depth, each job's wait and run time
+    ///   (`hub_lane_queued`, `hub_lane_running`, `hub_lane_wait_seconds`, `hub_lane_run_seconds`)
+    ///   and its refusals (`hub_lane_refused_total`).
+    public init(name: String, maxConcurrent: Int, queueLimit: Int, metrics: HubMetrics = .disabled) {
+        self.metrics = metrics
         self.name = name
         self.maxConcurrent = max(1, maxConcurrent)
         self.queue = BoundedQueue(capacity: queueLimit)
@@ -30,7 +37,28 @@ public final class Lane: Service, Sendable {
     /// Queues `job`; false when the lane is full or shut down.
     @discardableResult
     public func submit(_ job: @escaping Job) -> Bool {
-        queue.tryEnqueue(job)
+        let queued = ContinuousClock.now
+        let metrics = self.metrics
+        let name = self.name
+        let timed: Job = {
+            let started = ContinuousClock.now
+            metrics.laneWait(lane: name, duration: started - queued)
+            await job()
+            metrics.laneRun(lane: name, duration: .now - started)
+        }
+        guard queue.tryEnqueue(timed) else {
+            refused.add(1, ordering: .relaxed)
+            metrics.laneRefused(lane: name)
+            return false
+        }
+        return true
+    }
+
+    /// What runs and waits now, the limits, and the refusals so far.
+    public var snapshot: LaneSnapshot {
+        LaneSnapshot(
+            running: runningCount, queued: queuedCount, maxConcurrent: maxConcurrent, queueLimit: queue.capacity,
+            refused: refused.load(ordering: .relaxed))
     }
 
     /// Jobs waiting to start.
@@ -50,10 +78,12 @@ public final class Lane: Service, Sendable {
                     }
                     guard let job = await queue.next() else { break }
                     running += 1
-                    inFlight.add(1, ordering: .relaxed)
+                    let now = inFlight.add(1, ordering: .relaxed).newValue
+                    metrics.laneDepth(lane: name, queued: queue.count, running: now)
                     group.addTask {
                         await job()
-                        self.inFlight.subtract(1, ordering: .relaxed)
+                        let now = self.inFlight.subtract(1, ordering: .relaxed).newValue
+                        self.metrics.laneDepth(lane: self.name, queued: self.queue.count, running: now)
                     }
                 }
                 await group.waitForAll()

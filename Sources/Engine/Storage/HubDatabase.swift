@@ -119,6 +119,32 @@ public struct HubDatabase: Sendable {
             // `/voice on`: the session's answers are spoken too.
             try db.execute(sql: "ALTER TABLE conversations ADD COLUMN voice INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v6-jobs") { db in
+            // Long work (images) as durable jobs; `rank` is the priority as a number (0 high … 2 low).
+            try db.execute(
+                sql: """
+                    CREATE TABLE jobs (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        kind TEXT NOT NULL,
+                        priority TEXT NOT NULL,
+                        rank INTEGER NOT NULL,
+                        state TEXT NOT NULL,
+                        payload TEXT NOT NULL,
+                        origin TEXT,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        max_attempts INTEGER NOT NULL,
+                        created_at REAL NOT NULL,
+                        queued_at REAL NOT NULL,
+                        started_at REAL,
+                        finished_at REAL,
+                        error TEXT,
+                        result TEXT,
+                        delivered_at REAL
+                    );
+                    CREATE INDEX jobs_open ON jobs(state, queued_at) WHERE state IN ('queued', 'running');
+                    CREATE INDEX jobs_by_finish ON jobs(finished_at) WHERE finished_at IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

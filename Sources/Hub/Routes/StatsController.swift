@@ -55,18 +55,22 @@ struct StatsController: Sendable {
             Response.json(
                 .ok,
                 [
-                    "routes": .array(
-                        self.router.health.map { route in
-                            [
-                                "provider": .string(route.provider), "model": .string(route.model), "breaker": .string(route.breaker),
-                                "in_rotation": .bool(!route.disabled),
-                                "healthy": .bool(!route.disabled && route.breaker != "open"),
-                                "average_latency_ms": route.statistics.averageLatency.map { .double($0 * 1000) } ?? .null,
-                                "success_rate": .double(route.statistics.successRate), "in_flight": .int(Int64(route.statistics.inFlight)),
-                                "successes": .int(Int64(route.statistics.successes)), "failures": .int(Int64(route.statistics.failures)),
-                            ]
-                        })
+                    "routes": .array(self.router.health.map(\.json))
                 ])
         }
+    }
+}
+
+extension RouteHealth {
+    /// A route as the admin and resources APIs show it.
+    var json: JSONValue {
+        [
+            "provider": .string(provider), "model": .string(model), "breaker": .string(breaker),
+            "in_rotation": .bool(!disabled),
+            "healthy": .bool(!disabled && breaker != "open"),
+            "average_latency_ms": statistics.averageLatency.map { .double($0 * 1000) } ?? .null,
+            "success_rate": .double(statistics.successRate), "in_flight": .int(Int64(statistics.inFlight)),
+            "successes": .int(Int64(statistics.successes)), "failures": .int(Int64(statistics.failures)),
+        ]
     }
 }
