@@ -30,6 +30,7 @@ bench: deps
 	Benchmarks/redis.sh
 	Benchmarks/web.sh
 	Benchmarks/gateway.sh
+	Benchmarks/images.sh
 	Benchmarks/reference.sh
 	Benchmarks/speech.sh
 	Benchmarks/voice.sh

@@ -8,6 +8,8 @@ import Hummingbird
 ///   `pong`, echoing the requested `model`; with `"stream":true` it sends the same answer as
 ///   server-sent events ending in `data: [DONE]`.
 /// - `GET /v1/models` lists one model.
+/// - `POST /v1/images/generations` answers at once with one 1×1 PNG as `b64_json`;
+///   `POST /delay/{ms}/v1/images/generations` does the same after `ms` milliseconds.
 ///
 /// The request body is scanned, not decoded, for `model`, `stream` and
 /// `stream_options.include_usage`.
@@ -34,12 +36,30 @@ enum Upstream {
                 body: .init(byteBuffer: ByteBuffer(string: completionBody(model: fields.model, created: created)))
             )
         }
+        router.post("/v1/images/generations") { request, _ -> Response in
+            _ = try await request.body.collect(upTo: 1 << 20)
+            return imageResponse()
+        }
+        router.post("/delay/:ms/v1/images/generations") { request, context -> Response in
+            _ = try await request.body.collect(upTo: 1 << 20)
+            let milliseconds = context.parameters.get("ms").flatMap(Int.init) ?? 0
+            try await Task.sleep(for: .milliseconds(min(max(milliseconds, 0), 600_000)))
+            return imageResponse()
+        }
         router.get("/v1/models") { _, _ -> Response in
             let created = Int(time(nil))
             let json = #"{"object":"list","data":[{"id":"bench-model","object":"model","created":\#(created),"owned_by":"onebotload"}]}"#
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
         }
         return router
+    }
+
+    /// A 1×1 PNG, base64.
+    static let pixel = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+
+    static func imageResponse() -> Response {
+        let json = #"{"created":\#(Int(time(nil))),"data":[{"b64_json":"\#(pixel)"}]}"#
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
     }
 
     /// What the fake needs from a chat request.

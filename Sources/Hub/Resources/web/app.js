@@ -229,6 +229,34 @@
     return -1;
   }
 
+  // The hub's own pictures (a /draw result): only /media/<32 hex>.<png|jpg|webp> on this origin is
+  // ever shown as an image; any other image syntax stays text.
+  const HUB_PICTURE = /!\[([^\]\n]{0,200})\]\((\/media\/[0-9a-f]{32}\.(?:png|jpg|webp))\)/g;
+
+  function appendPictures(parent, text) {
+    let last = 0;
+    HUB_PICTURE.lastIndex = 0;
+    let m;
+    while ((m = HUB_PICTURE.exec(text)) !== null) {
+      if (m.index > last) appendEmphasis(parent, text.slice(last, m.index));
+      const link = h("a", "picture-link");
+      link.setAttribute("href", m[2]);
+      link.setAttribute("target", "_blank");
+      link.setAttribute("rel", "noopener");
+      const img = h("img", "picture");
+      img.setAttribute("src", m[2]);
+      img.setAttribute("alt", m[1] || "picture");
+      img.setAttribute("loading", "lazy");
+      img.addEventListener("error", () => {
+        link.replaceWith(h("span", "picture-gone", "(picture no longer kept)"));
+      });
+      link.appendChild(img);
+      parent.appendChild(link);
+      last = m.index + m[0].length;
+    }
+    if (last < text.length) appendEmphasis(parent, text.slice(last));
+  }
+
   function appendInline(parent, text) {
     let plain = "";
     let i = 0;
@@ -237,7 +265,7 @@
         const n = backtickRun(text, i);
         const close = findBacktickRun(text, i + n, n);
         if (close !== -1) {
-          if (plain) appendEmphasis(parent, plain);
+          if (plain) appendPictures(parent, plain);
           plain = "";
           let code = text.slice(i + n, close).replace(/\n/g, " ");
           if (code.length > 2 && code[0] === " " && code[code.length - 1] === " " && code.trim()) {
@@ -254,7 +282,7 @@
       plain += text[i];
       i += 1;
     }
-    if (plain) appendEmphasis(parent, plain);
+    if (plain) appendPictures(parent, plain);
   }
 
   function appendInlineLines(parent, lines) {
