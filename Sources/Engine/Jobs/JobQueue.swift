@@ -197,10 +197,17 @@ public final class JobQueue: Service, Sendable {
             await withTaskCancellationHandler { await databaseReady.wait() } onCancel: { databaseReady.fire() }
             guard !Task.isCancelled else { return }
         }
-        let requeued = try await store.requeueInterrupted()
-        let queued = try await store.queuedCount()
-        state.withLock { $0.queued = queued }
-        counted.fire()
+        let requeued: Int
+        do {
+            requeued = try await store.requeueInterrupted()
+            let queued = try await store.queuedCount()
+            state.withLock { $0.queued = queued }
+            counted.fire()
+        } catch {
+            // Submissions waiting for the count must not wait forever; they meet the same error.
+            counted.fire()
+            throw error
+        }
         reportDepth()
         if requeued > 0 { logger.info("jobs interrupted by the last stop queued again", metadata: ["hub.jobs": "\(requeued)"]) }
         wake.yield()
@@ -216,6 +223,8 @@ public final class JobQueue: Service, Sendable {
                     return Array(state.work.values)
                 }
                 for work in running { work.cancel() }
+                // Deliveries still under way go on at the next start (they are not marked delivered).
+                group.cancelAll()
             }
         } onGracefulShutdown: {
             self.wake.finish()
@@ -269,32 +278,8 @@ public final class JobQueue: Service, Sendable {
             state.averageRun = 0.8 * state.averageRun + 0.2 * Double(ran.nanoseconds) / 1e9
             return (state.cancelling.remove(job.id) != nil, state.stopping)
         }
-        var finished: JobRecord?
-        do {
-            switch result {
-            case .success(let files):
-                finished = try await store.finish(job.id, state: .succeeded, result: files, at: Date())
-            case .failure(let error) where byUser:
-                logger.info("job cancelled", metadata: ["hub.job": "\(job.id)", "error": "\(error)"])
-                finished = try await store.finish(job.id, state: .cancelled, error: "cancelled", at: Date())
-            case .failure where stopping:
-                // However the cancelled attempt ended, the job runs again on the next start.
-                try await store.requeue(job.id, error: nil)
-            case .failure(let error):
-                let failure = error as? JobFailure ?? JobFailure("\(error)", retryable: !(error is CancellationError))
-                if failure.retryable && job.attempts < job.maxAttempts {
-                    logger.warning("job attempt failed; queued again", metadata: ["hub.job": "\(job.id)", "hub.attempt": "\(job.attempts)", "error": "\(failure.message)"])
-                    try await store.requeue(job.id, error: failure.message)
-                    state.withLock { $0.queued += 1 }
-                    metrics.jobFinished(kind: job.kind, outcome: "retried")
-                } else {
-                    logger.warning("job failed", metadata: ["hub.job": "\(job.id)", "hub.attempt": "\(job.attempts)", "error": "\(failure.message)"])
-                    finished = try await store.finish(job.id, state: .failed, error: failure.message, at: Date())
-                }
-            }
-        } catch {
-            logger.error("job's end not stored; it runs again on the next start", metadata: ["hub.job": "\(job.id)", "error": "\(error)"])
-        }
+        // Stored even when the queue is stopping (a cancelled task's writes would be refused).
+        let finished = await Task { await self.record(result, of: job, byUser: byUser, stopping: stopping) }.value
         state.withLock { $0.running -= 1 }
         reportDepth()
         wake.yield()
@@ -302,6 +287,36 @@ public final class JobQueue: Service, Sendable {
         metrics.jobFinished(kind: finished.kind, outcome: finished.state.rawValue)
         waiters.notify(finished.id)
         if finished.origin != nil && finished.state != .cancelled { await deliver(finished) }
+    }
+
+    /// Stores how an attempt ended; returns the job when it is over.
+    private func record(_ result: Result<[MediaFile], any Error>, of job: JobRecord, byUser: Bool, stopping: Bool) async -> JobRecord? {
+        do {
+            switch result {
+            case .success(let files):
+                return try await store.finish(job.id, state: .succeeded, result: files, at: Date())
+            case .failure(let error) where byUser:
+                logger.info("job cancelled", metadata: ["hub.job": "\(job.id)", "error": "\(error)"])
+                return try await store.finish(job.id, state: .cancelled, error: "cancelled", at: Date())
+            case .failure where stopping:
+                // However the cancelled attempt ended, the job runs again on the next start.
+                try await store.requeue(job.id, error: nil)
+            case .failure(let error):
+                let failure = error as? JobFailure ?? JobFailure("\(error)", retryable: !(error is CancellationError))
+                guard failure.retryable && job.attempts < job.maxAttempts else {
+                    logger.warning("job failed", metadata: ["hub.job": "\(job.id)", "hub.attempt": "\(job.attempts)", "error": "\(failure.message)"])
+                    return try await store.finish(job.id, state: .failed, error: failure.message, at: Date())
+                }
+                logger.warning(
+                    "job attempt failed; queued again", metadata: ["hub.job": "\(job.id)", "hub.attempt": "\(job.attempts)", "error": "\(failure.message)"])
+                try await store.requeue(job.id, error: failure.message)
+                state.withLock { $0.queued += 1 }
+                metrics.jobFinished(kind: job.kind, outcome: "retried")
+            }
+        } catch {
+            logger.error("job's end not stored; it runs again on the next start", metadata: ["hub.job": "\(job.id)", "error": "\(error)"])
+        }
+        return nil
     }
 
     /// One attempt, bounded by `timeout`.
