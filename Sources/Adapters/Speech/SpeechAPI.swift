@@ -181,7 +181,7 @@ public struct SpeechAPI: Sendable {
         case .badInput: (.badRequest, error.message, nil)
         case .unsupported: (.badRequest, "No speech provider here can do that: \(error.message)", nil)
         case .busy: (.tooManyRequests, "Speech is busy: \(error.message)", 1)
-        case .notConfigured: (.serviceUnavailable, "No speech provider is available: \(error.message)", 5)
+        case .notConfigured, .unavailable: (.serviceUnavailable, "No speech provider is available: \(error.message)", 5)
         case .timeout: (.gatewayTimeout, "The speech provider did not answer in time.", nil)
         case .httpStatus where error.status == 429: (.tooManyRequests, "Every speech provider is rate limited; retry shortly.", 1)
         case .httpStatus, .transport, .malformed: (.badGateway, "The speech provider failed: \(error.message)", nil)

@@ -104,27 +104,12 @@ public final class ImageGenerationRouter: Sendable {
 
     /// What a failed image attempt means for its route.
     static func classify(_ error: any Error) -> FailureVerdict {
-        guard let error = error as? ImageError else { return .unhealthy }
-        switch error.kind {
-        case .timeout, .transport, .malformed, .unavailable: return .unhealthy
-        case .badInput, .notConfigured: return .callersFault
-        // A provider's own queue is full, or it lacks what was asked: another may do it.
-        case .unsupported, .busy: return .elsewhere
-        case .httpStatus:
-            switch error.status ?? 500 {
-            case 401, 403: return .credentials
-            case 408, 409, 425, 429, 500...599: return .unhealthy
-            // A size, model or prompt this service refuses (content policies differ): another may take it.
-            default: return .elsewhere
-            }
-        }
+        ServiceFailure.verdict(of: error)
     }
 
     /// `timeout`, `http_429`, … for the usage table and metrics.
     static func outcome(of error: any Error) -> String {
-        guard let error = error as? ImageError else { return error is CancellationError ? "cancelled" : "error" }
-        if error.kind == .httpStatus, let status = error.status { return "http_\(status)" }
-        return error.kind.rawValue
+        ServiceFailure.outcome(of: error)
     }
 
     private static func policy() -> ProviderRouter<any ImageGenerator>.Policy {

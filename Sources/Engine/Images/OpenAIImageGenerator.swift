@@ -52,7 +52,7 @@ public struct OpenAIImageGenerator: ImageGenerator {
     }
 
     public let configuration: Configuration
-    private let service: SpeechServiceClient
+    private let service: ServiceClient
     private let fetcher: GuardedFetcher?
     private let logger: Logger
 
@@ -62,7 +62,7 @@ public struct OpenAIImageGenerator: ImageGenerator {
     ///   - fetcher: fetches `url` results; nil: a `url` result is the provider's failure.
     public init(configuration: Configuration, client: HTTPClient, fetcher: GuardedFetcher?, logger: Logger) {
         self.configuration = configuration
-        self.service = SpeechServiceClient(
+        self.service = ServiceClient(
             name: configuration.name, client: client, apiKey: configuration.apiKey, timeout: configuration.timeout,
             maxResponseBytes: configuration.maxResponseBytes)
         self.fetcher = fetcher
@@ -73,25 +73,10 @@ public struct OpenAIImageGenerator: ImageGenerator {
         let now = ContinuousClock.now
         let deadline = callerDeadline.map { min($0, now + configuration.timeout) } ?? now + configuration.timeout
         do {
-            let body: [UInt8]
-            do {
-                body = Array(
-                    try JSONEncoder().encode(
-                        RequestBody(model: configuration.model, prompt: request.prompt, n: request.count, size: request.size, responseFormat: "b64_json")))
-            } catch {
-                throw ImageError.badInput("\(name): the request cannot be encoded: \(error)")
-            }
-            let answer: SpeechServiceClient.Answer
-            do {
-                answer = try await service.post(
-                    url: OpenAICompatibleProvider.join(configuration.baseURL, "images/generations"), contentType: "application/json",
-                    accept: "application/json", body: body, deadline: deadline)
-            } catch let error as SpeechError {
-                throw ImageError(error)
-            }
-            guard let decoded = try? JSONDecoder().decode(ResponseBody.self, from: Data(answer.body.readableBytesView)) else {
-                throw ImageError.malformed("\(name): the answer is not an images response")
-            }
+            let decoded = try await service.postJSON(
+                RequestBody(model: configuration.model, prompt: request.prompt, n: request.count, size: request.size, responseFormat: "b64_json"),
+                as: ResponseBody.self, url: OpenAICompatibleProvider.join(configuration.baseURL, "images/generations"), deadline: deadline,
+                what: "an images response")
             guard let items = decoded.data, !items.isEmpty else { throw ImageError.malformed("\(name): the answer has no images") }
             var images = [GeneratedImage]()
             for (index, item) in items.prefix(request.count).enumerated() {

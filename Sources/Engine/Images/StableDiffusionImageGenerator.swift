@@ -48,14 +48,14 @@ public struct StableDiffusionImageGenerator: ImageGenerator {
     }
 
     public let configuration: Configuration
-    private let service: SpeechServiceClient
+    private let service: ServiceClient
     private let logger: Logger
 
     public var name: String { configuration.name }
 
     public init(configuration: Configuration, client: HTTPClient, logger: Logger) {
         self.configuration = configuration
-        self.service = SpeechServiceClient(
+        self.service = ServiceClient(
             name: configuration.name, client: client, apiKey: configuration.apiKey, timeout: configuration.timeout,
             maxResponseBytes: configuration.maxResponseBytes)
         self.logger = logger
@@ -63,23 +63,9 @@ public struct StableDiffusionImageGenerator: ImageGenerator {
 
     public func generate(_ request: ImageRequest, deadline: ContinuousClock.Instant?) async throws -> [GeneratedImage] {
         do {
-            let body: [UInt8]
-            do {
-                body = Array(try JSONEncoder().encode(RequestBody(request, defaultSteps: configuration.defaultSteps, model: configuration.model)))
-            } catch {
-                throw ImageError.badInput("\(name): the request cannot be encoded: \(error)")
-            }
-            let answer: SpeechServiceClient.Answer
-            do {
-                answer = try await service.post(
-                    url: OpenAICompatibleProvider.join(configuration.baseURL, "sdapi/v1/txt2img"), contentType: "application/json",
-                    accept: "application/json", body: body, deadline: deadline)
-            } catch let error as SpeechError {
-                throw ImageError(error)
-            }
-            guard let decoded = try? JSONDecoder().decode(ResponseBody.self, from: Data(answer.body.readableBytesView)) else {
-                throw ImageError.malformed("\(name): the answer is not a txt2img response")
-            }
+            let decoded = try await service.postJSON(
+                RequestBody(request, defaultSteps: configuration.defaultSteps, model: configuration.model), as: ResponseBody.self,
+                url: OpenAICompatibleProvider.join(configuration.baseURL, "sdapi/v1/txt2img"), deadline: deadline, what: "a txt2img response")
             guard let encoded = decoded.images, !encoded.isEmpty else { throw ImageError.malformed("\(name): the answer has no images") }
             // Some extensions append extra pictures (a grid, a control map): the first `count` are ours.
             return try encoded.prefix(request.count).enumerated().map { index, text in

@@ -58,7 +58,7 @@ public struct OpenAISpeechSynthesizer: SpeechSynthesizer {
     public static let pcmSampleRate = 24_000
 
     public let configuration: Configuration
-    private let service: SpeechServiceClient
+    private let service: ServiceClient
     private let logger: Logger
 
     public var name: String { configuration.name }
@@ -66,7 +66,7 @@ public struct OpenAISpeechSynthesizer: SpeechSynthesizer {
 
     public init(configuration: Configuration, client: HTTPClient, logger: Logger) {
         self.configuration = configuration
-        self.service = SpeechServiceClient(
+        self.service = ServiceClient(
             name: configuration.name, client: client, apiKey: configuration.apiKey, timeout: configuration.timeout,
             maxResponseBytes: configuration.maxResponseBytes)
         self.logger = logger
@@ -108,7 +108,7 @@ public struct OpenAISpeechSynthesizer: SpeechSynthesizer {
         return Array(JSONValue.object(fields).compactJSON.utf8)
     }
 
-    private func speech(from answer: SpeechServiceClient.Answer, asked: AudioFormat) throws -> SynthesizedSpeech {
+    private func speech(from answer: ServiceClient.Answer, asked: AudioFormat) throws -> SynthesizedSpeech {
         let body = answer.body
         guard body.readableBytes > 0 else { throw SpeechError.malformed("\(name): empty answer") }
         let contentType = answer.headers.first(name: "Content-Type")

@@ -51,14 +51,14 @@ public struct OpenAITranscriber: SpeechRecognizer {
     }
 
     public let configuration: Configuration
-    private let service: SpeechServiceClient
+    private let service: ServiceClient
     private let logger: Logger
 
     public var name: String { configuration.name }
 
     public init(configuration: Configuration, client: HTTPClient, logger: Logger) {
         self.configuration = configuration
-        self.service = SpeechServiceClient(
+        self.service = ServiceClient(
             name: configuration.name, client: client, apiKey: configuration.apiKey, timeout: configuration.timeout,
             maxResponseBytes: configuration.maxResponseBytes)
         self.logger = logger

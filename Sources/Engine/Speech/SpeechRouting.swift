@@ -5,27 +5,12 @@ import Logging
 enum SpeechRouting {
     /// What a failed speech attempt means for its route.
     static func classify(_ error: any Error) -> FailureVerdict {
-        guard let error = error as? SpeechError else { return .unhealthy }
-        switch error.kind {
-        case .timeout, .transport, .malformed: return .unhealthy
-        case .badInput, .notConfigured: return .callersFault
-        // A provider's own pool is full: another provider may have room.
-        case .unsupported, .busy: return .elsewhere
-        case .httpStatus:
-            switch error.status ?? 500 {
-            case 401, 403: return .credentials
-            case 408, 409, 425, 429, 500...599: return .unhealthy
-            // A voice, model or format this service lacks: another may have it.
-            default: return .elsewhere
-            }
-        }
+        ServiceFailure.verdict(of: error)
     }
 
     /// `timeout`, `http_429`, … for the usage table.
     static func outcome(of error: any Error) -> String {
-        guard let error = error as? SpeechError else { return error is CancellationError ? "cancelled" : "error" }
-        if error.kind == .httpStatus, let status = error.status { return "http_\(status)" }
-        return error.kind.rawValue
+        ServiceFailure.outcome(of: error)
     }
 
     /// A speech router's routes: one per provider, under the speech policy.

@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 import AsyncHTTPClient
+import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// The one HTTP exchange both OpenAI-compatible speech clients make: a POST whose answer is read
-/// whole, under a deadline, with its failures turned into ``SpeechError``s.
+/// The one HTTP exchange the speech and image clients make: a POST whose answer is read whole,
+/// under a deadline, with its failures turned into ``ServiceFailure``s; ``postJSON(_:as:url:deadline:what:)``
+/// adds encoding the request and decoding the answer as JSON.
 ///
 /// The deadline is the earlier of the caller's and `timeout` from now. It bounds the response head
 /// (through `HTTPClient`'s own deadline and a race) and the body (a race: `HTTPClient` stops timing
 /// at the head). An error status is reported with the provider's message from a JSON error body
 /// (`{"error":{"message":…}}`), read under the same deadline, and its `Retry-After`.
-struct SpeechServiceClient: Sendable {
+struct ServiceClient: Sendable {
     /// A successful answer.
     struct Answer: Sendable {
         var headers: HTTPHeaders
@@ -76,6 +78,24 @@ struct SpeechServiceClient: Sendable {
     }
 
     /// A failure of the exchange as a ``SpeechError``; cancellation stays a `CancellationError`.
+    /// POSTs `request` as JSON and decodes the answer as `Answer`. A request that cannot be encoded
+    /// is `badInput`; an answer that is not `Answer` is `malformed` ("the answer is not `what`").
+    func postJSON<Request: Encodable, Answer: Decodable>(
+        _ request: Request, as answer: Answer.Type, url: String, deadline: ContinuousClock.Instant?, what: String
+    ) async throws -> Answer {
+        let body: [UInt8]
+        do {
+            body = Array(try JSONEncoder().encode(request))
+        } catch {
+            throw ServiceFailure.badInput("\(name): the request cannot be encoded: \(error)")
+        }
+        let answered = try await post(url: url, contentType: "application/json", accept: "application/json", body: body, deadline: deadline)
+        guard let decoded = try? JSONDecoder().decode(Answer.self, from: Data(answered.body.readableBytesView)) else {
+            throw ServiceFailure.malformed("\(name): the answer is not \(what)")
+        }
+        return decoded
+    }
+
     private func map(_ error: any Error) -> any Error {
         if let error = error as? SpeechError { return error }
         if error is CancellationError || Task.isCancelled { return CancellationError() }
