@@ -31,10 +31,10 @@ export HUB_TEST_PYTHON="$PWD/.venv-test/bin/python"
 swift build --build-tests
 # The suites that load the machine on purpose (thousands of connections, a hub killed and
 # restarted, live speech recognized and spoken at real time, twenty voice devices, a browser with a
-# microphone) and the one that bounds reply times against a slowed Redis run after the others, one
-# at a time, so neither side skews the other (in parallel with the rest they pushed timing-bound
-# tests past their bounds on 2 cores).
-serial='ConnectionMemoryTests|CrashReplayTests|RedisLatencyTests|VoiceDoorTests|VoiceBrowserTests|VoiceLoadTests|StreamingASRTests|SpeechRecognitionStreamTests|OneBotVoiceInTests|SpeechFailoverTests'
+# microphone, an image queue killed mid-job) and the ones that bound reply times (against a slowed
+# Redis, beside a full image queue) run after the others, one at a time, so neither side skews the
+# other (in parallel with the rest they pushed timing-bound tests past their bounds on 2 cores).
+serial='ConnectionMemoryTests|CrashReplayTests|RedisLatencyTests|VoiceDoorTests|VoiceBrowserTests|VoiceLoadTests|StreamingASRTests|SpeechRecognitionStreamTests|OneBotVoiceInTests|SpeechFailoverTests|ImageJobRestartTests|LaneIsolationTests'
 swift test --skip-build --skip "$serial"
 swift test --skip-build --filter "$serial" --no-parallel
 # The fuzz targets over their corpora plus a few seconds each, built with libFuzzer and ASan in

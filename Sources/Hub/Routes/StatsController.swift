@@ -4,8 +4,9 @@ import Engine
 import Foundation
 import Hummingbird
 
-/// `/stats` (public totals) and, behind the admin bearer key, `/admin/stats` (by provider, model and
-/// outcome) and `/admin/providers` (each route's breaker, rotation, latency and success rate).
+/// `/stats` (the LLM's public totals) and, behind the admin bearer key, `/admin/stats` (by kind,
+/// provider, model and outcome) and `/admin/providers` (each route's breaker, rotation, latency and
+/// success rate).
 struct StatsController: Sendable {
     let usage: UsageLedger
     let router: ChatRouter
@@ -14,7 +15,8 @@ struct StatsController: Sendable {
 
     func addRoutes(to router: Router<HubRequestContext>) {
         router.get("/stats") { _, _ in
-            let rows = try await usage.summary()
+            // The usage table holds speech and image attempts too; these totals are the LLM's.
+            let rows = try await usage.summary().filter { $0.kind == "llm" }
             let requests = rows.reduce(0) { $0 + $1.requests }
             let answered = rows.filter { $0.outcome == "ok" }.reduce(0) { $0 + $1.requests }
             // A caller that went away is no failure of the providers: not counted in the rate.
@@ -43,7 +45,8 @@ struct StatsController: Sendable {
                     "usage": .array(
                         rows.map { row in
                             [
-                                "provider": .string(row.provider), "model": .string(row.model), "outcome": .string(row.outcome),
+                                "kind": .string(row.kind), "provider": .string(row.provider), "model": .string(row.model),
+                                "outcome": .string(row.outcome),
                                 "requests": .int(Int64(row.requests)), "prompt_tokens": .int(Int64(row.promptTokens)),
                                 "completion_tokens": .int(Int64(row.completionTokens)), "cost": .double(row.cost),
                                 "average_latency_ms": .double(row.averageLatencyMilliseconds),
