@@ -114,7 +114,7 @@ struct ImageJobsTests {
                 #expect(finished["status"] == "failed", "\(finished.compactJSON)")
                 #expect(finished["attempts"] == 3, "image.job_attempts: \(finished.compactJSON)")
                 // The provider's own words, passed on.
-                #expect(finished["error"] == "GPU on fire", "\(finished.compactJSON)")
+                #expect(finished["error"] == "the image service answered HTTP 500: GPU on fire", "\(finished.compactJSON)")
                 #expect(finished["result"]?["images"] == .array([]))
                 #expect(service.count("a doomed kite") == 3, "one request per attempt (retry_attempts 0)")
             }
