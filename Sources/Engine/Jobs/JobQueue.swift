@@ -198,9 +198,13 @@ public final class JobQueue: Service, Sendable {
             guard !Task.isCancelled else { return }
         }
         let requeued: Int
+        let pending: [JobRecord]
         do {
             requeued = try await store.requeueInterrupted()
             let queued = try await store.queuedCount()
+            // Read before any job of this run can finish: one that does is delivered by its own
+            // attempt alone, never by this list too.
+            pending = await undelivered()
             state.withLock { $0.queued = queued }
             counted.fire()
         } catch {
@@ -213,7 +217,7 @@ public final class JobQueue: Service, Sendable {
         wake.yield()
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
-                group.addTask { await self.redeliver() }
+                group.addTask { await self.redeliver(pending) }
                 for await _ in wakeups {
                     await startJobs(in: &group)
                 }
@@ -347,15 +351,20 @@ public final class JobQueue: Service, Sendable {
         }
     }
 
-    /// Delivers what the last run finished but could not deliver.
-    private func redeliver() async {
+    /// What the last run finished but could not deliver.
+    private func undelivered() async -> [JobRecord] {
         do {
-            let pending = try await store.undelivered()
-            if !pending.isEmpty { logger.info("delivering finished jobs", metadata: ["hub.jobs": "\(pending.count)"]) }
-            for job in pending where !Task.isCancelled { await deliver(job) }
+            return try await store.undelivered()
         } catch {
             logger.error("finished jobs not delivered", metadata: ["error": "\(error)"])
+            return []
         }
+    }
+
+    /// Delivers what the last run finished but could not deliver.
+    private func redeliver(_ pending: [JobRecord]) async {
+        if !pending.isEmpty { logger.info("delivering finished jobs", metadata: ["hub.jobs": "\(pending.count)"]) }
+        for job in pending where !Task.isCancelled { await deliver(job) }
     }
 
     // MARK: Bookkeeping

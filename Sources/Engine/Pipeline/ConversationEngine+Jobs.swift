@@ -41,6 +41,9 @@ extension ConversationEngine {
         }
         let prompt = (try? JSONDecoder().decode(ImageRequest.self, from: Data(job.payload.utf8)))?.prompt ?? ""
         let part: AnswerPart
+        // What the history keeps once the door took the picture (not before: a delivery that
+        // failed is tried again, and would add it once more).
+        var exchange = [StoredMessage]()
         switch job.state {
         case .succeeded:
             let pictures = job.result.compactMap { file -> ReplyPart? in
@@ -52,16 +55,11 @@ extension ConversationEngine {
             } else {
                 let caption = "Here is \(Self.quoted(prompt)):"
                 let markdown = job.result.map { "![\(Self.altText(prompt))](\($0.urlPath))" }.joined(separator: "\n")
-                do {
-                    let prefix = settings.policy.prefixes.first ?? "/"
-                    try await store.append(
-                        [
-                            StoredMessage(role: .user, content: "\(prefix)draw \(prompt)", createdAt: event.receivedAt),
-                            StoredMessage(role: .assistant, content: caption + "\n\n" + markdown),
-                        ], to: sessionKey(for: event))
-                } catch {
-                    logger.warning("drawn picture not kept in the history", metadata: ["hub.job": "\(job.id)", "error": "\(error)"])
-                }
+                let prefix = settings.policy.prefixes.first ?? "/"
+                exchange = [
+                    StoredMessage(role: .user, content: "\(prefix)draw \(prompt)", createdAt: event.receivedAt),
+                    StoredMessage(role: .assistant, content: caption + "\n\n" + markdown),
+                ]
                 part = .final(decorate(Reply(parts: [.text(caption)] + pictures), for: event))
             }
         case .failed:
@@ -70,15 +68,29 @@ extension ConversationEngine {
         case .queued, .running, .cancelled:
             return true
         }
-        guard let sink = sinks(event.platform) else { return true }
+        guard let sink = sinks(event.platform) else {
+            await remember(exchange, for: event, job: job)
+            return true
+        }
         do {
             _ = try await sink.receive(part, answering: event)
             metrics.replySent(door: event.platform.rawValue, outcome: "sent")
+            await remember(exchange, for: event, job: job)
             return true
         } catch {
             metrics.replySent(door: event.platform.rawValue, outcome: "failed")
             logger.warning("job result not delivered", metadata: ["hub.job": "\(job.id)", "error": "\(error)"])
             return false
+        }
+    }
+
+    /// Adds a delivered picture's exchange to the session's history.
+    private func remember(_ exchange: [StoredMessage], for event: ConversationEvent, job: JobRecord) async {
+        guard !exchange.isEmpty else { return }
+        do {
+            try await store.append(exchange, to: sessionKey(for: event))
+        } catch {
+            logger.warning("drawn picture not kept in the history", metadata: ["hub.job": "\(job.id)", "error": "\(error)"])
         }
     }
 
