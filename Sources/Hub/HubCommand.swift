@@ -11,7 +11,7 @@ struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hub",
         abstract: "A chatbot integration hub: QQ (OneBot 11), web chat and voice, answered by one engine.",
-        subcommands: [Serve.self, CheckConfig.self, Migrate.self],
+        subcommands: [Serve.self, CheckConfig.self, Migrate.self, ConfigReference.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -98,4 +98,17 @@ func makeLogger() -> Logger {
     let level = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) }
     logger.logLevel = level ?? .info
     return logger
+}
+
+extension HubCommand {
+    /// `hub config-reference`: every configuration key, its default, its environment variable and
+    /// what it does, as the Markdown table the README carries.
+    struct ConfigReference: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "config-reference", abstract: "Print every configuration key with its default and environment variable (Markdown).")
+
+        func run() async throws {
+            print(try ConfigurationReference.markdown(), terminator: "")
+        }
+    }
 }

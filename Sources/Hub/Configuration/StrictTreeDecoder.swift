@@ -14,14 +14,17 @@
 /// ```
 struct StrictTreeDecoder {
     var environment: [String: String]
+    /// Told every mapping decoded and the keys it accepts (``ConfigurationKeyCensus``); nil: none.
+    var census: ConfigurationKeyCensus?
 
-    init(environment: [String: String]) {
+    init(environment: [String: String], census: ConfigurationKeyCensus? = nil) {
         self.environment = environment
+        self.census = census
     }
 
     /// Decodes `type` from `root` (`nil`: no document at all).
     func decode<T: Decodable>(_ type: T.Type, from root: ConfigurationNode?) throws -> T {
-        let decoder = TreeDecoder(node: root, path: ConfigurationPath(), environment: environment)
+        let decoder = TreeDecoder(node: root, path: ConfigurationPath(), environment: environment, census: census)
         do {
             return try decoder.decodeValue(T.self)
         } catch let error as DecodingError {
@@ -37,12 +40,13 @@ private struct TreeDecoder: Decoder {
     let node: ConfigurationNode?
     let path: ConfigurationPath
     let environment: [String: String]
+    let census: ConfigurationKeyCensus?
 
     var codingPath: [any CodingKey] { path.codingKeys }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func child(_ node: ConfigurationNode?, at path: ConfigurationPath) -> TreeDecoder {
-        TreeDecoder(node: node, path: path, environment: environment)
+        TreeDecoder(node: node, path: path, environment: environment, census: census)
     }
 
     /// Decodes a value here: scalars directly, everything else through `init(from:)`.
@@ -63,6 +67,7 @@ private struct TreeDecoder: Decoder {
         case .mapping(let mapping)?: entries = mapping
         default: throw ConfigurationError.typeMismatch(at: path, expected: "a mapping", found: node)
         }
+        census?.record(path, keys: Key.self is any CaseIterable.Type ? knownKeys(Key.self) : nil)
         for entry in entries where Key(stringValue: entry.key) == nil {
             throw ConfigurationError.unknownKey(
                 at: path.appending(entry.key),
