@@ -86,12 +86,18 @@ root=$(podman mount "$container")
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 user=$(podman image inspect --format '{{.Config.User}}' "$image")
 mapfile -t image_env < <(podman image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$image" | sed '/^$/d')
-say "starting the image's hub as $user on 127.0.0.1:$port"
+say "starting the image's hub as $user on 127.0.0.1:$port, its root read-only"
+# The root read-only with /data and /tmp writable, as docker-compose.yml (read_only) and the
+# Kubernetes deployment (readOnlyRootFilesystem) run it.
 unshare --mount --propagation private sh -c '
-  root=$1; shift
+  set -e
+  root=$1; uid=$2; shift 2
+  mount --bind "$root" "$root" && mount -o remount,bind,ro "$root"
+  mount -t tmpfs -o "mode=0700,uid=$uid" tmpfs "$root/data"
+  mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
   mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev" && mount --rbind /sys "$root/sys"
   exec "$@"
-' image-check "$root" env -i "${image_env[@]}" HUB_SERVER_HOST=127.0.0.1 HUB_SERVER_PORT="$port" \
+' image-check "$root" "$(chroot "$root" id -u "${user%%:*}")" env -i "${image_env[@]}" HUB_SERVER_HOST=127.0.0.1 HUB_SERVER_PORT="$port" \
   chroot --userspec="$user" "$root" sh -c 'cd /data && exec /usr/local/bin/hub serve' > "$work/hub.log" 2>&1 &
 hub_pid=$!
 in_image() { env -i "${image_env[@]}" HUB_SERVER_PORT="$port" chroot --userspec="$user" "$root" "$@"; }
