@@ -159,7 +159,8 @@ struct DeployMetricsTests {
         return families
     }
 
-    /// The family a sample name belongs to: itself, or a histogram's `_bucket`, `_sum`, `_count`.
+    /// The family a sample name belongs to: itself, or one with a `_bucket`, `_sum`, `_count` (histogram)
+    /// or `_total` (counter) suffix.
     static func family(of name: String, in families: Set<String>) -> String? {
         if families.contains(name) { return name }
         for suffix in ["_bucket", "_sum", "_count", "_total"] where name.hasSuffix(suffix) {
@@ -256,9 +257,13 @@ enum PromQL {
         "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset", "atan2", "inf", "nan",
     ]
 
+    /// One of the literal patterns below (a typo in one fails every test that uses it).
     private static func regex(_ pattern: String) -> NSRegularExpression {
-        // The patterns are literals below.
-        try! NSRegularExpression(pattern: pattern)  // swiftlint:disable:this force_try
+        do {
+            return try NSRegularExpression(pattern: pattern)
+        } catch {
+            preconditionFailure("PromQL pattern \(pattern): \(error)")
+        }
     }
 
     private static let strings = regex(#""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`"#)
