@@ -110,10 +110,15 @@ in_image /usr/local/bin/hub-healthcheck || { cat "$work/hub.log"; exit 1; }
 say "/health: 200 (the image's HEALTHCHECK script)"
 url="http://127.0.0.1:$port"
 curl -fsS "$url/health"; echo
-curl -fsS "$url/" | grep -q '<html' && say "/: the chat page"
+fail() { echo "image-check: $*" >&2; tail -20 "$work/hub.log" >&2; exit 1; }
+curl -fsS "$url/" -o "$work/index.html" && grep -q '<html' "$work/index.html" || fail "/ is not the chat page"
+say "/: the chat page ($(stat -c %s "$work/index.html") bytes)"
 say "/ready: $(curl -sS "$url/ready")"
-curl -fsS "$url/api/v1/tts/synthesize" -H 'Content-Type: application/json' -d '{"text":"hello from the image"}' -o "$work/hello.wav"
-head -c 4 "$work/hello.wav" | grep -q RIFF && say "speech: $(stat -c %s "$work/hello.wav") bytes of WAV from espeak-ng in the image"
-say "recognition: $(curl -fsS "$url/api/v1/asr/transcribe" -H 'Content-Type: audio/wav' --data-binary @"$work/hello.wav")"
+curl -fsS "$url/api/v1/tts/synthesize" -H 'Content-Type: application/json' -d '{"text":"hello from the image"}' -o "$work/hello.wav" \
+  && [ "$(head -c 4 "$work/hello.wav")" = RIFF ] || fail "no speech from /api/v1/tts/synthesize"
+say "speech: $(stat -c %s "$work/hello.wav") bytes of WAV from espeak-ng in the image"
+heard=$(curl -fsS "$url/api/v1/asr/transcribe" -H 'Content-Type: audio/wav' --data-binary @"$work/hello.wav") \
+  || fail "/api/v1/asr/transcribe failed"
+say "recognition (PocketSphinx's free-speech model often mishears): $heard"
 say "in the image: $(in_image sh -c 'echo $(ls -d /usr/lib/*/espeak-ng-data /usr/share/pocketsphinx/model/en-us); id')"
 echo "image-check: ok ($image)"
