@@ -1,7 +1,7 @@
 # Hub: `make run` serves on :8080 with the embedded defaults; `make test` runs the whole suite.
 SHELL := /bin/bash
 
-.PHONY: deps test-deps build run test fuzz bench soak clean
+.PHONY: deps test-deps build run test fuzz bench soak image-check clean
 
 deps:
 	@scripts/install-deps.sh
@@ -41,6 +41,13 @@ bench: deps
 soak:
 	@scripts/install-deps.sh --soak
 	Benchmarks/soak/soak.sh
+
+# Builds deploy/Dockerfile's runtime stage with podman from a debootstrap-made bookworm and a
+# release binary built here, then has the image's hub answer /health by chroot (root; needs the
+# Debian mirror). Not part of `make test`; see deploy/README.md.
+image-check: deps
+	@scripts/install-deps.sh --image
+	deploy/image-check.sh
 
 clean:
 	rm -rf .build .build-fuzz

@@ -21,13 +21,17 @@ redis-cli -p "$port" ping | grep -q PONG || { echo "redis-server did not start";
 echo "redis-server for the suite on 127.0.0.1:$port"
 export HUB_TEST_REDIS_URL="redis://127.0.0.1:$port/0"
 # Test helpers from PyPI in a test virtualenv: the official openai package (OpenAI-compatible API
-# tests) and selenium (the web page's browser test, with Debian's chromium-driver).
-if ! .venv-test/bin/python -c 'import openai, selenium' 2>/dev/null; then
-  echo "installing openai and selenium into .venv-test (test helpers only)"
+# tests), selenium (the web page's browser test, with Debian's chromium-driver) and
+# kubernetes-validate (the deploy bundle's manifests).
+if ! .venv-test/bin/python -c 'import openai, selenium, kubernetes_validate' 2>/dev/null; then
+  echo "installing openai, selenium and kubernetes-validate into .venv-test (test helpers only)"
   python3 -m venv .venv-test
-  .venv-test/bin/pip install --quiet --disable-pip-version-check 'openai>=1.40,<4' 'selenium>=4.20,<5'
+  .venv-test/bin/pip install --quiet --disable-pip-version-check 'openai>=1.40,<4' 'selenium>=4.20,<5' \
+    'kubernetes-validate>=1.31,<2'
 fi
 export HUB_TEST_PYTHON="$PWD/.venv-test/bin/python"
+# The deploy bundle's static checks (seconds); DeployMetricsTests below checks its metric names.
+scripts/check-deploy.sh
 swift build --build-tests
 # The suites that load the machine on purpose (thousands of connections, a hub killed and
 # restarted, live speech recognized and spoken at real time, twenty voice devices, a browser with a

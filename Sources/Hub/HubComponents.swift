@@ -44,6 +44,7 @@ struct HubComponents: Sendable {
     let streamingASR: StreamingASRDoor
     let httpClientService: HTTPClientService
     let metricsRegistry: PrometheusCollectorRegistry
+    let metrics: HubMetrics
 
     init(_ configuration: HubConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -55,6 +56,7 @@ struct HubComponents: Sendable {
         ]
         let metrics = HubMetrics(factory: factory)
         metricsRegistry = registry
+        self.metrics = metrics
 
         database = try HubDatabase(path: configuration.storage.sqlitePath)
         checkpointer = WALCheckpointer(database: database, logger: logger)

@@ -75,6 +75,22 @@ public struct HubMetrics: Sendable {
         Gauge(label: "hub_connected_clients", dimensions: [("door", door)], factory: factory).record(count)
     }
 
+    /// One provider route as its router sees it now (recorded when `/metrics` is read): the
+    /// breaker (`hub_breaker_state` 0 closed, 1 half open, 2 open) and whether the route is out of
+    /// rotation because the provider refused the credentials (`hub_route_disabled` 1). `kind` is
+    /// `llm`, `tts`, `stt` or `image`.
+    public func route(kind: String, _ health: RouteHealth) {
+        let dimensions = [("kind", kind), ("provider", health.provider), ("model", health.model)]
+        let state =
+            switch health.breaker {
+            case "open": 2
+            case "half_open": 1
+            default: 0
+            }
+        Gauge(label: "hub_breaker_state", dimensions: dimensions, factory: factory).record(state)
+        Gauge(label: "hub_route_disabled", dimensions: dimensions, factory: factory).record(health.disabled ? 1 : 0)
+    }
+
     /// A cache operation went to the in-process fallback because Redis failed.
     public func cacheFallback(operation: String) {
         Counter(label: "hub_cache_fallbacks_total", dimensions: [("operation", operation)], factory: factory).increment()

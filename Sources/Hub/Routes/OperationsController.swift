@@ -43,11 +43,24 @@ struct OperationsController: Sendable {
             return Response.json(ready ? .ok : .serviceUnavailable, body)
         }
         router.get("/metrics") { _, _ in
+            recordRoutes()
             var buffer = [UInt8]()
             components.metricsRegistry.emit(into: &buffer)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+    }
+
+    /// Every provider route's breaker and rotation, read from the routers as `/metrics` is served.
+    private func recordRoutes() {
+        let speech = components.speech.engine
+        let routes: [(kind: String, health: [RouteHealth])] = [
+            ("llm", components.router.health), ("tts", speech.synthesis.health), ("stt", speech.recognition.health),
+            ("image", components.images.router.health),
+        ]
+        for (kind, health) in routes {
+            for route in health { components.metrics.route(kind: kind, route) }
         }
     }
 
