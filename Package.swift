@@ -144,10 +144,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            // The chat page is compiled into the binary: one file to deploy, nothing to find at run time.
+            // The chat page and the OpenAPI document are compiled into the binary: one file to deploy,
+            // nothing to find at run time.
             resources: [
                 .embedInCode("Resources/web/index.html"), .embedInCode("Resources/web/app.css"), .embedInCode("Resources/web/app.js"),
-                .embedInCode("Resources/web/mic-worklet.js"),
+                .embedInCode("Resources/web/mic-worklet.js"), .embedInCode("Resources/openapi.yaml"),
             ],
             swiftSettings: swiftSettings
         ),

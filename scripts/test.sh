@@ -21,13 +21,13 @@ redis-cli -p "$port" ping | grep -q PONG || { echo "redis-server did not start";
 echo "redis-server for the suite on 127.0.0.1:$port"
 export HUB_TEST_REDIS_URL="redis://127.0.0.1:$port/0"
 # Test helpers from PyPI in a test virtualenv: the official openai package (OpenAI-compatible API
-# tests), selenium (the web page's browser test, with Debian's chromium-driver) and
-# kubernetes-validate (the deploy bundle's manifests).
-if ! .venv-test/bin/python -c 'import openai, selenium, kubernetes_validate' 2>/dev/null; then
-  echo "installing openai, selenium and kubernetes-validate into .venv-test (test helpers only)"
+# tests), selenium (the web page's browser test, with Debian's chromium-driver), kubernetes-validate
+# (the deploy bundle's manifests) and schemathesis (the live hub against its OpenAPI document).
+if ! .venv-test/bin/python -c 'import openai, selenium, kubernetes_validate, schemathesis' 2>/dev/null; then
+  echo "installing openai, selenium, kubernetes-validate and schemathesis into .venv-test (test helpers only)"
   python3 -m venv .venv-test
   .venv-test/bin/pip install --quiet --disable-pip-version-check 'openai>=1.40,<4' 'selenium>=4.20,<5' \
-    'kubernetes-validate>=1.31,<2'
+    'kubernetes-validate>=1.31,<2' 'schemathesis>=4.30,<5'
 fi
 export HUB_TEST_PYTHON="$PWD/.venv-test/bin/python"
 # The deploy bundle's static checks (seconds); DeployMetricsTests below checks its metric names.
@@ -35,10 +35,11 @@ scripts/check-deploy.sh
 swift build --build-tests
 # The suites that load the machine on purpose (thousands of connections, a hub killed and
 # restarted, live speech recognized and spoken at real time, twenty voice devices, a browser with a
-# microphone, an image queue killed mid-job) and the ones that bound reply times (against a slowed
-# Redis, beside a full image queue) run after the others, one at a time, so neither side skews the
-# other (in parallel with the rest they pushed timing-bound tests past their bounds on 2 cores).
-serial='ConnectionMemoryTests|CrashReplayTests|RedisLatencyTests|VoiceDoorTests|VoiceBrowserTests|VoiceLoadTests|StreamingASRTests|SpeechRecognitionStreamTests|OneBotVoiceInTests|SpeechFailoverTests|ImageJobRestartTests|LaneIsolationTests'
+# microphone, an image queue killed mid-job, two thousand generated requests from schemathesis) and
+# the ones that bound reply times (against a slowed Redis, beside a full image queue) run after the
+# others, one at a time, so neither side skews the other (in parallel with the rest they pushed
+# timing-bound tests past their bounds on 2 cores).
+serial='ConnectionMemoryTests|CrashReplayTests|RedisLatencyTests|VoiceDoorTests|VoiceBrowserTests|VoiceLoadTests|StreamingASRTests|SpeechRecognitionStreamTests|OneBotVoiceInTests|SpeechFailoverTests|ImageJobRestartTests|LaneIsolationTests|SchemathesisTests'
 swift test --skip-build --skip "$serial"
 swift test --skip-build --filter "$serial" --no-parallel
 # The fuzz targets over their corpora plus a few seconds each, built with libFuzzer and ASan in

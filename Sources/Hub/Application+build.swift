@@ -19,32 +19,7 @@ func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let components = try HubComponents(configuration, logger: logger)
 
-    let router = Router(context: HubRequestContext.self)
-    router.addMiddleware {
-        LogRequestsMiddleware(.debug)
-    }
-    OperationsController(components: components).addRoutes(to: router)
-    StatsController(usage: components.usage, router: components.router, adminKey: configuration.admin.apiKey?.value).addRoutes(to: router)
-    OpenAIDoor(
-        engine: components.engine, apiKeys: configuration.gateway.apiKeys.map(\.value), maxBodyBytes: configuration.server.maxBodyBytes,
-        logger: logger
-    ).addRoutes(to: router)
-    SpeechAPI(
-        speech: components.speech.engine, apiKeys: configuration.gateway.apiKeys.map(\.value), maxUploadBytes: configuration.stt.maxUploadBytes,
-        maxBodyBytes: configuration.server.maxBodyBytes, logger: logger
-    ).addRoutes(to: router)
-    ImageAPI(
-        images: components.imageJobs, apiKeys: configuration.gateway.apiKeys.map(\.value), maxBodyBytes: configuration.server.maxBodyBytes,
-        waitTimeout: components.images.waitTimeout, logger: logger
-    ).addRoutes(to: router)
-    ResourcesController(components: components, startedAt: .now).addRoutes(to: router)
-    components.oneBot.addRoutes(to: router)
-    VoiceOTAController(settings: configuration.voice.doorSettings(allowedOrigins: configuration.web.allowedOrigins)).addRoutes(to: router)
-    components.streamingASR.addRoutes(to: router)
-    if let web = components.web {
-        web.addRoutes(to: router)
-        WebPageController().addRoutes(to: router)
-    }
+    let router = buildRouter(components, logger: logger)
 
     let oneBot = components.oneBot
     let web = components.web
@@ -117,4 +92,43 @@ func buildApplication(
         }
     }
     return app
+}
+
+/// The hub's HTTP router: every controller's routes, in one place, so that `OpenAPICoverageTests`
+/// can compare them with the OpenAPI document. (WebSocket upgrades are decided before routing, in
+/// ``buildApplication(_:logger:onServerRunning:)``.)
+///
+/// - Parameters:
+///   - components: what the routes serve.
+///   - logger: the root logger.
+func buildRouter(_ components: HubComponents, logger: Logger) -> Router<HubRequestContext> {
+    let configuration = components.configuration
+    let router = Router(context: HubRequestContext.self)
+    router.addMiddleware {
+        LogRequestsMiddleware(.debug)
+    }
+    OperationsController(components: components).addRoutes(to: router)
+    StatsController(usage: components.usage, router: components.router, adminKey: configuration.admin.apiKey?.value).addRoutes(to: router)
+    OpenAIDoor(
+        engine: components.engine, apiKeys: configuration.gateway.apiKeys.map(\.value), maxBodyBytes: configuration.server.maxBodyBytes,
+        logger: logger
+    ).addRoutes(to: router)
+    SpeechAPI(
+        speech: components.speech.engine, apiKeys: configuration.gateway.apiKeys.map(\.value), maxUploadBytes: configuration.stt.maxUploadBytes,
+        maxBodyBytes: configuration.server.maxBodyBytes, logger: logger
+    ).addRoutes(to: router)
+    ImageAPI(
+        images: components.imageJobs, apiKeys: configuration.gateway.apiKeys.map(\.value), maxBodyBytes: configuration.server.maxBodyBytes,
+        waitTimeout: components.images.waitTimeout, logger: logger
+    ).addRoutes(to: router)
+    ResourcesController(components: components, startedAt: .now).addRoutes(to: router)
+    components.oneBot.addRoutes(to: router)
+    VoiceOTAController(settings: configuration.voice.doorSettings(allowedOrigins: configuration.web.allowedOrigins)).addRoutes(to: router)
+    components.streamingASR.addRoutes(to: router)
+    if let web = components.web {
+        web.addRoutes(to: router)
+        WebPageController().addRoutes(to: router)
+    }
+    OpenAPIController().addRoutes(to: router, logger: logger)
+    return router
 }

@@ -114,6 +114,12 @@ struct OpenAIGatewayTests {
                 #"{"model":"model-a","temperature":7,"messages":[{"role":"user","content":"x"}]}"#, .badRequest, type: "invalid_request_error",
                 param: "temperature")
             try await expectError(
+                #"{"model":"model-a","messages":[{"role":"user","content":[{"type":"text","text":null}]}]}"#, .badRequest,
+                type: "invalid_request_error", param: "messages[0].content[0].text")
+            try await expectError(
+                #"{"model":"model-a","messages":[{"role":"user","content":[{"type":"image_url"}]}]}"#, .badRequest,
+                type: "invalid_request_error", param: "messages[0].content[0].type")
+            try await expectError(
                 #"{"model":"gpt-9","messages":[{"role":"user","content":"x"}]}"#, .notFound, type: "invalid_request_error", param: "model",
                 code: "model_not_found")
             try await expectError(#"{"model":"model-a","messages":[{"role":"user","content":"please fail"}]}"#, .badGateway, type: "api_error")

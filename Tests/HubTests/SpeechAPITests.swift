@@ -74,6 +74,13 @@ struct SpeechAPITests {
                 SpeechHTTP.expectError(response, .badRequest, what)
                 try await SpeechHTTP.expectServing(client)
             }
+            // A body that is JSON but no object is named as such, not as a field with no name.
+            for body in [#"["hi"]"#, #""hi""#, "5", "null"] {
+                let response = try await SpeechHTTP.postJSON(client, "/api/v1/tts/synthesize", body)
+                SpeechHTTP.expectError(response, .badRequest, body)
+                let message = (try? SpeechHTTP.json(response))?["error"]?["message"]?.stringValue ?? ""
+                #expect(message.hasPrefix("The body must be a JSON object"), "\(body): \(message)")
+            }
             // 4096 characters exactly are taken (OpenAI's limit is inclusive).
             let longest = try await SpeechHTTP.synthesize(client, ["text": .string(String(repeating: "ab ", count: 1365) + "a")])
             #expect(longest.status == .ok, "4096 characters: \(String(buffer: longest.body).prefix(200))")

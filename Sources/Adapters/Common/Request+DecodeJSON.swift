@@ -19,6 +19,11 @@ extension Request {
         }
         do {
             return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
+        } catch let DecodingError.typeMismatch(_, context) where context.codingPath.isEmpty {
+            // An array, a string or a number where the object should be.
+            throw fail(.badRequest, "The body must be a JSON object.")
+        } catch let DecodingError.valueNotFound(_, context) where context.codingPath.isEmpty {
+            throw fail(.badRequest, "The body must be a JSON object, not null.")
         } catch let DecodingError.keyNotFound(key, _) {
             throw fail(.badRequest, "`\(key.stringValue)` is missing.")
         } catch let DecodingError.typeMismatch(_, context) {

@@ -166,10 +166,15 @@ private struct WireMessage: Decodable {
         case .parts(let parts):
             var text = ""
             for (position, part) in parts.enumerated() {
-                guard part.type == "text", let piece = part.text else {
+                guard part.type == "text" else {
                     throw OpenAIError.invalidRequest(
                         "Only text content parts are supported by this hub (got '\(part.type)').",
                         param: "messages[\(index)].content[\(position)].type")
+                }
+                guard let piece = part.text else {
+                    throw OpenAIError.invalidRequest(
+                        "messages[\(index)].content[\(position)] is a text part without its `text`.",
+                        param: "messages[\(index)].content[\(position)].text")
                 }
                 text += piece
             }

@@ -18,11 +18,13 @@ struct WebPageController: Sendable {
         let bytes: ByteBuffer
         let contentType: String
         let etag: String
+        let contentSecurityPolicy: String
 
-        init(_ bytes: [UInt8], contentType: String) {
+        init(_ bytes: [UInt8], contentType: String, contentSecurityPolicy: String = WebPageController.contentSecurityPolicy) {
             self.bytes = ByteBuffer(bytes: bytes)
             self.contentType = contentType
             self.etag = "\"" + Hex.string(SHA256.hash(data: bytes).prefix(12)) + "\""
+            self.contentSecurityPolicy = contentSecurityPolicy
         }
     }
 
@@ -49,7 +51,7 @@ struct WebPageController: Sendable {
     static func serve(_ asset: Asset, request: Request, body: Bool) -> Response {
         var headers: HTTPFields = [
             .contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache",
-            .contentSecurityPolicy: contentSecurityPolicy, .xContentTypeOptions: "nosniff", .referrerPolicy: "no-referrer",
+            .contentSecurityPolicy: asset.contentSecurityPolicy, .xContentTypeOptions: "nosniff", .referrerPolicy: "no-referrer",
         ]
         let matches = request.headers[.ifNoneMatch].map { header in
             header.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == asset.etag }

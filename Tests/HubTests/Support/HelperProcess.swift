@@ -14,7 +14,10 @@ enum HelperProcess {
     }
 
     /// The helper's standard output; throws ``Failed`` with both outputs when it exits non-zero.
-    static func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(120)) async throws -> String {
+    /// `workingDirectory` nil: the test's own.
+    static func run(
+        _ executable: String, _ arguments: [String], timeout: Duration = .seconds(120), workingDirectory: URL? = nil
+    ) async throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hub-helper-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -25,6 +28,7 @@ enum HelperProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
         process.standardOutput = try FileHandle(forWritingTo: stdout)
         process.standardError = try FileHandle(forWritingTo: stderr)
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
