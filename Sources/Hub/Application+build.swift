@@ -29,6 +29,7 @@ func buildApplication(
     StatsController(usage: components.usage, routes: { components.routeHealth }, adminKey: configuration.admin.apiKey?.value).addRoutes(to: router)
     let resources = ResourcesController(components: components, startedAt: .now)
     AdminController(components: components, resources: resources).addRoutes(to: router)
+    AdminPageController().addRoutes(to: router)
     OpenAIDoor(
         engine: components.engine, apiKeys: configuration.gateway.apiKeys.map(\.value), maxBodyBytes: configuration.server.maxBodyBytes,
         logger: logger

@@ -46,10 +46,11 @@ struct WebPageController: Sendable {
         }
     }
 
-    static func serve(_ asset: Asset, request: Request, body: Bool) -> Response {
+    /// `asset` with its validators and the security headers; `304` when the browser has it already.
+    static func serve(_ asset: Asset, request: Request, body: Bool, policy: String = contentSecurityPolicy) -> Response {
         var headers: HTTPFields = [
             .contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache",
-            .contentSecurityPolicy: contentSecurityPolicy, .xContentTypeOptions: "nosniff", .referrerPolicy: "no-referrer",
+            .contentSecurityPolicy: policy, .xContentTypeOptions: "nosniff", .referrerPolicy: "no-referrer",
         ]
         let matches = request.headers[.ifNoneMatch].map { header in
             header.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == asset.etag }
