@@ -278,7 +278,7 @@ struct AdminAPITests {
                     // The upstream repeats the message in its error, secrets and markup included.
                     let leak = "\(AdminHub.markupMessage) \(TestHub.token) \(TestHub.secret) upstream-key \(AdminHub.key)"
                     bot.send(OneBotFrames.privateMessage(selfID: bot.selfID, user: 8, messageID: 1, text: leak))
-                    #expect(try await bot.action(0).messageText.contains("Sorry"))
+                    #expect(try await bot.action(0, timeout: .seconds(30)).messageText.contains("Sorry"))
                     bot.disconnect()
                     try await tasks.waitForAll()
                 }

@@ -45,11 +45,11 @@ struct AdminBrowserTests {
                     // Traffic of now: an answer, a failure on every route, an error that repeats
                     // markup, and a model whose name is markup.
                     bot.send(OneBotFrames.privateMessage(selfID: bot.selfID, user: 5, messageID: 1, text: "hello"))
-                    _ = try await bot.action(0)
+                    _ = try await bot.action(0, timeout: .seconds(30))
                     bot.send(OneBotFrames.privateMessage(selfID: bot.selfID, user: 6, messageID: 2, text: "please fail"))
-                    _ = try await bot.action(1)
+                    _ = try await bot.action(1, timeout: .seconds(30))
                     bot.send(OneBotFrames.privateMessage(selfID: bot.selfID, user: 7, messageID: 3, text: AdminHub.markupMessage))
-                    _ = try await bot.action(2)
+                    _ = try await bot.action(2, timeout: .seconds(30))
                     #expect(try await AdminHub.complete(port: port, model: AdminHub.markupModel, text: "hello") == 200)
                     // Keep the bot's heartbeat fresh while the browser looks.
                     tasks.addTask {

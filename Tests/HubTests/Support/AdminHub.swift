@@ -107,14 +107,14 @@ enum AdminHub {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(string: body.compactJSON))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(40))
         _ = try await response.body.collect(upTo: 1 << 20)
         return response.status.code
     }
 
     /// Waits (bounded) until `GET path` answers JSON for which `condition` holds; returns it.
     static func wait(
-        _ client: any TestClientProtocol, _ path: String, timeout: Duration = .seconds(10), until condition: (JSONValue) -> Bool
+        _ client: any TestClientProtocol, _ path: String, timeout: Duration = .seconds(20), until condition: (JSONValue) -> Bool
     ) async throws -> JSONValue {
         let deadline = ContinuousClock.now + timeout
         while true {
