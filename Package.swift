@@ -144,11 +144,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            // The chat page and the OpenAPI document are compiled into the binary: one file to deploy,
-            // nothing to find at run time.
+            // The chat page, the admin dashboard and the OpenAPI document are compiled into the binary:
+            // one file to deploy, nothing to find at run time.
             resources: [
                 .embedInCode("Resources/web/index.html"), .embedInCode("Resources/web/app.css"), .embedInCode("Resources/web/app.js"),
                 .embedInCode("Resources/web/mic-worklet.js"), .embedInCode("Resources/openapi.yaml"),
+                // The admin dashboard (`/admin`). Not `index.html`: embedded resources are named after their file.
+                .embedInCode("Resources/admin/admin.html"), .embedInCode("Resources/admin/admin.css"), .embedInCode("Resources/admin/admin.js"),
             ],
             swiftSettings: swiftSettings
         ),

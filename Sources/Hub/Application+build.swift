@@ -15,9 +15,11 @@ import WSCore
 ///   - logger: the root logger.
 ///   - onServerRunning: called with the bound port once the server listens (port 0 picks a free one).
 func buildApplication(
-    _ configuration: HubConfiguration, logger: Logger, onServerRunning: (@Sendable (Int) async -> Void)? = nil
+    _ configuration: HubConfiguration, logger rootLogger: Logger, onServerRunning: (@Sendable (Int) async -> Void)? = nil
 ) async throws -> some ApplicationProtocol {
-    let components = try HubComponents(configuration, logger: logger)
+    let components = try HubComponents(configuration, logger: rootLogger)
+    // From here on, the logger that also keeps warnings and errors for `/admin/errors`.
+    let logger = components.logger
 
     let router = buildRouter(components, logger: logger)
 
@@ -108,7 +110,10 @@ func buildRouter(_ components: HubComponents, logger: Logger) -> Router<HubReque
         LogRequestsMiddleware(.debug)
     }
     OperationsController(components: components).addRoutes(to: router)
-    StatsController(usage: components.usage, router: components.router, adminKey: configuration.admin.apiKey?.value).addRoutes(to: router)
+    StatsController(usage: components.usage, routes: { components.routeHealth }, adminKey: configuration.admin.apiKey?.value).addRoutes(to: router)
+    let resources = ResourcesController(components: components, startedAt: .now)
+    AdminController(components: components, resources: resources).addRoutes(to: router)
+    AdminPageController().addRoutes(to: router)
     OpenAIDoor(
         engine: components.engine, apiKeys: configuration.gateway.apiKeys.map(\.value), maxBodyBytes: configuration.server.maxBodyBytes,
         logger: logger
@@ -121,7 +126,7 @@ func buildRouter(_ components: HubComponents, logger: Logger) -> Router<HubReque
         images: components.imageJobs, apiKeys: configuration.gateway.apiKeys.map(\.value), maxBodyBytes: configuration.server.maxBodyBytes,
         waitTimeout: components.images.waitTimeout, logger: logger
     ).addRoutes(to: router)
-    ResourcesController(components: components, startedAt: .now).addRoutes(to: router)
+    resources.addRoutes(to: router)
     components.oneBot.addRoutes(to: router)
     VoiceOTAController(settings: configuration.voice.doorSettings(allowedOrigins: configuration.web.allowedOrigins)).addRoutes(to: router)
     components.streamingASR.addRoutes(to: router)

@@ -45,9 +45,19 @@ struct HubComponents: Sendable {
     let httpClientService: HTTPClientService
     let metricsRegistry: PrometheusCollectorRegistry
     let metrics: HubMetrics
+    /// The last warnings and errors logged (`/admin/errors`), secrets cut out.
+    let recentLogs: RecentLogs
+    /// The logger every component got: the caller's, also writing into ``recentLogs``.
+    let logger: Logger
 
-    init(_ configuration: HubConfiguration, logger: Logger) throws {
+    /// - Parameters:
+    ///   - configuration: the effective configuration.
+    ///   - rootLogger: where the hub logs; ``logger`` writes there and into ``recentLogs``.
+    init(_ configuration: HubConfiguration, logger rootLogger: Logger) throws {
         self.configuration = configuration
+        recentLogs = RecentLogs(capacity: 200, secrets: configuration.secretValues)
+        let logger = recentLogs.capturing(rootLogger)
+        self.logger = logger
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = [
@@ -191,6 +201,15 @@ struct HubComponents: Sendable {
         let jobSinks: [Platform: any AnswerSink] = [.qq: oneBot.replySink, .web: web?.jobSink ?? HistoryOnlySink(), .voice: HistoryOnlySink()]
         images.jobs.deliver { job in await engine.deliver(job) { jobSinks[$0] } }
         replay = InboxReplayService(engine: engine, oneBot: oneBot, ready: databaseReady, logger: logger)
+    }
+}
+
+extension HubComponents {
+    /// Every provider route's health, LLM first, then speech synthesis, recognition and images.
+    var routeHealth: [(kind: String, health: RouteHealth)] {
+        let speech = speech.engine
+        return router.health.map { ("llm", $0) } + speech.synthesis.health.map { ("tts", $0) }
+            + speech.recognition.health.map { ("stt", $0) } + images.router.health.map { ("image", $0) }
     }
 }
 

@@ -55,8 +55,10 @@ struct StatsTests {
                     #expect($0.status == .ok)
                     return try JSONValue(parsing: $0.body.readableBytesView)
                 }
-                let routes = providers["routes"]?.arrayValue ?? []
+                // Every kind of route is listed (speech too); the LLM's come first.
+                let routes = providers["routes"]?.arrayValue?.filter { $0["kind"] == "llm" } ?? []
                 #expect(routes.map { $0["model"]?.stringValue ?? "" } == ["model-a", "model-b"])
+                #expect(providers["routes"]?.arrayValue?.prefix(2).compactMap { $0["kind"]?.stringValue } == ["llm", "llm"])
                 #expect(routes.first?["breaker"] == "closed")
                 #expect(routes.first?["successes"] == 1)
                 #expect(routes.first?["failures"] == 2)

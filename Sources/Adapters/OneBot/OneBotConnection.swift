@@ -25,6 +25,8 @@ public final class OneBotConnection: Sendable {
     /// Increases with every connection the hub accepts; a late close of an old socket never removes
     /// a newer one.
     public let generation: UInt64
+    /// When the hub accepted the connection.
+    public let connectedAt = Date()
     /// Text frames for the writer loop.
     let outbound: BoundedQueue<String>
     private let closing = Mutex(Closing())

@@ -123,4 +123,9 @@ public final class OneBotConnectionRegistry: Sendable {
     var allConnections: [OneBotConnection] {
         state.withLock { $0.connections.values.flatMap(\.values) }
     }
+
+    /// Every live connection, by self_id, then role (for the admin API).
+    public var connections: [OneBotConnection] {
+        allConnections.sorted { ($0.selfID, $0.role.rawValue) < ($1.selfID, $1.role.rawValue) }
+    }
 }

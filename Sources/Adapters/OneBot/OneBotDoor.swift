@@ -27,6 +27,10 @@ public final class OneBotDoor: Sendable {
         public var online: Bool?
         public var lastHeartbeat: Date?
         public var stale: Bool
+        /// The interval the last heartbeat reported (bounded), in milliseconds.
+        public var heartbeatIntervalMilliseconds: Int64? = nil
+        /// How the last heartbeat came: `ws` (a reverse WebSocket) or `http` (HTTP POST).
+        public var heartbeatTransport: String? = nil
     }
 
     public let settings: OneBotDoorSettings
@@ -114,7 +118,9 @@ public final class OneBotDoor: Sendable {
     private func noteMetaEvent(_ event: OneBotEvent, selfID: Int64, connection: OneBotConnection?) {
         switch event.detailType {
         case "heartbeat":
+            var milliseconds: Int64?
             if let reported = event.raw["interval"]?.int64Value, let interval = OneBotHeartbeatInterval(reported: reported) {
+                milliseconds = interval.milliseconds
                 if interval.wasClamped {
                     metrics.malformedInput(door: "onebot", reason: "heartbeat_interval_out_of_range")
                     logger.warning(
@@ -126,7 +132,9 @@ public final class OneBotDoor: Sendable {
             let online = event.raw["status"]?["online"]?.boolValue
             let wasOnline = statuses.withLock { statuses -> Bool? in
                 let previous = statuses[selfID]?.online
-                statuses[selfID] = BotStatus(online: online, lastHeartbeat: Date(), stale: false)
+                statuses[selfID] = BotStatus(
+                    online: online, lastHeartbeat: Date(), stale: false, heartbeatIntervalMilliseconds: milliseconds,
+                    heartbeatTransport: connection == nil ? "http" : "ws")
                 Self.trim(&statuses)
                 return previous
             }

@@ -11,6 +11,14 @@ public struct OutboxEntry: Sendable, Hashable {
     public var attempts: Int
 }
 
+/// What the outbox holds for one bot: how many replies wait, and since when.
+public struct OutboxBacklog: Sendable, Hashable {
+    public var bot: String
+    public var pending: Int
+    /// When the oldest waiting reply was kept.
+    public var oldest: Date
+}
+
 /// Replies waiting for a disconnected bot, kept durably in SQLite.
 public struct Outbox: Sendable {
     private let database: HubDatabase
@@ -71,5 +79,23 @@ public struct Outbox: Sendable {
     /// Entries waiting, over all bots.
     public func count() async throws -> Int {
         try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 }
+    }
+
+    /// The replies waiting on `platform`, per bot (entries past ``maxAge`` are not counted: they
+    /// will be dropped, not delivered); at most `limit` bots, those with the most waiting first.
+    public func backlog(platform: Platform, limit: Int = 1000) async throws -> [OutboxBacklog] {
+        let cutoff = Date().timeIntervalSince1970 - maxAge
+        return try await database.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT bot_id, COUNT(*) AS pending, MIN(created_at) AS oldest FROM outbox
+                    WHERE platform = ? AND created_at >= ? GROUP BY bot_id ORDER BY pending DESC, bot_id LIMIT ?
+                    """,
+                arguments: [platform.rawValue, cutoff, limit]
+            ).map { row in
+                OutboxBacklog(bot: row["bot_id"], pending: row["pending"], oldest: Date(timeIntervalSince1970: row["oldest"]))
+            }
+        }
     }
 }

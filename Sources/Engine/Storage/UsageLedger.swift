@@ -155,4 +155,41 @@ public final class UsageLedger: Service, Sendable {
             }
         }
     }
+
+    /// The rows since `from` (inclusive) and before `to`, totalled per `bucket`-long slice of time
+    /// (counted from `from`), kind, provider and model; empty buckets are left out. Oldest first.
+    ///
+    /// - Parameters:
+    ///   - from: the start of the first bucket.
+    ///   - to: the end of the window.
+    ///   - bucket: the length of a bucket; at least one second.
+    public func timeSeries(from: Date, to: Date, bucket: Duration) async throws -> [UsageBucket] {
+        let seconds = max(1, Double(bucket.components.seconds))
+        let start = from.timeIntervalSince1970
+        return try await database.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT CAST((created_at - ?) / ? AS INTEGER) AS slot, kind, provider, model, COUNT(*) AS requests,
+                           SUM(outcome = 'ok') AS ok, SUM(outcome = 'cancelled') AS cancelled, SUM(prompt_tokens) AS prompt,
+                           SUM(completion_tokens) AS completion, SUM(quantity) AS quantity, SUM(cost) AS cost, AVG(latency_ms) AS latency
+                    FROM usage WHERE created_at >= ? AND created_at < ?
+                    GROUP BY slot, kind, provider, model ORDER BY slot, kind, provider, model
+                    """, arguments: [start, seconds, start, to.timeIntervalSince1970]
+            ).map { row in
+                let slot: Int = row["slot"]
+                let ok: Int = row["ok"] ?? 0
+                let cancelled: Int = row["cancelled"] ?? 0
+                let promptTokens: Int = row["prompt"] ?? 0
+                let completionTokens: Int = row["completion"] ?? 0
+                let quantity: Double = row["quantity"] ?? 0
+                let cost: Double = row["cost"] ?? 0
+                let latency: Double = row["latency"] ?? 0
+                return UsageBucket(
+                    start: Date(timeIntervalSince1970: start + Double(slot) * seconds), kind: row["kind"], provider: row["provider"],
+                    model: row["model"], requests: row["requests"], ok: ok, cancelled: cancelled, promptTokens: promptTokens,
+                    completionTokens: completionTokens, quantity: quantity, cost: cost, averageLatencyMilliseconds: latency)
+            }
+        }
+    }
 }

@@ -5,11 +5,12 @@ import Foundation
 import Hummingbird
 
 /// `/stats` (the LLM's public totals) and, behind the admin bearer key, `/admin/stats` (by kind,
-/// provider, model and outcome) and `/admin/providers` (each route's breaker, rotation, latency and
-/// success rate).
+/// provider, model and outcome) and `/admin/providers` (each route of every kind, `llm`, `tts`,
+/// `stt` and `image`: breaker, rotation, latency and success rate).
 struct StatsController: Sendable {
     let usage: UsageLedger
-    let router: ChatRouter
+    /// Every route's health, by kind (``HubComponents/routeHealth``).
+    let routes: @Sendable () -> [(kind: String, health: RouteHealth)]
     /// `admin.api_key`; nil: the admin API is off (every call 403).
     let adminKey: String?
 
@@ -58,7 +59,8 @@ struct StatsController: Sendable {
             Response.json(
                 .ok,
                 [
-                    "routes": .array(self.router.health.map(\.json))
+                    "routes": .array(
+                        routes().map { $0.health.json(kind: $0.kind) })
                 ])
         }
     }
@@ -66,8 +68,11 @@ struct StatsController: Sendable {
 
 extension RouteHealth {
     /// A route as the admin and resources APIs show it.
-    var json: JSONValue {
-        [
+    var json: JSONValue { json(kind: nil) }
+
+    /// A route as the admin and resources APIs show it, with its `kind` when given.
+    func json(kind: String?) -> JSONValue {
+        var object: [String: JSONValue] = [
             "provider": .string(provider), "model": .string(model), "breaker": .string(breaker),
             "in_rotation": .bool(!disabled),
             "healthy": .bool(!disabled && breaker != "open"),
@@ -75,5 +80,7 @@ extension RouteHealth {
             "success_rate": .double(statistics.successRate), "in_flight": .int(Int64(statistics.inFlight)),
             "successes": .int(Int64(statistics.successes)), "failures": .int(Int64(statistics.failures)),
         ]
+        if let kind { object["kind"] = .string(kind) }
+        return .object(object)
     }
 }

@@ -48,10 +48,11 @@ struct WebPageController: Sendable {
         }
     }
 
-    static func serve(_ asset: Asset, request: Request, body: Bool) -> Response {
+    /// `asset` with its validators and the security headers; `304` when the browser has it already.
+    static func serve(_ asset: Asset, request: Request, body: Bool, policy: String? = nil) -> Response {
         var headers: HTTPFields = [
             .contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache",
-            .contentSecurityPolicy: asset.contentSecurityPolicy, .xContentTypeOptions: "nosniff", .referrerPolicy: "no-referrer",
+            .contentSecurityPolicy: policy ?? asset.contentSecurityPolicy, .xContentTypeOptions: "nosniff", .referrerPolicy: "no-referrer",
         ]
         let matches = request.headers[.ifNoneMatch].map { header in
             header.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == asset.etag }

@@ -10,8 +10,9 @@ import Synchronization
 
 /// An OpenAI-compatible upstream on loopback that the tests control: it answers
 /// `echo: <last user message>`, records every request, and misbehaves when the message asks it to
-/// ("slow" waits, "fail" answers 500; streamed, "slowly" sends word by word and "break" drops the
-/// connection halfway through; "held" waits until ``release()``, at most 10 s). Every answer first
+/// ("slow" waits, "fail" answers 500, "complain" 502 with the message in its error; streamed,
+/// "slowly" sends word by word and "break" drops the connection halfway through; "held" waits
+/// until ``release()``, at most 10 s). Every answer first
 /// waits `answerDelay`; the upstream records its peak number of requests in flight and how many
 /// word-by-word streams ended early because the hub went away.
 final class FakeUpstream: Sendable {
@@ -75,6 +76,10 @@ final class FakeUpstream: Sendable {
             if last.contains("slow") { try await Task.sleep(for: self.slowDelay) }
             if last.contains("fail") {
                 return Response.json(.internalServerError, ["error": ["message": "upstream exploded", "type": "server_error"]])
+            }
+            if last.contains("complain") {
+                // Some providers repeat the request in their error: the hub logs it as it comes.
+                return Response.json(.badGateway, ["error": ["message": .string("upstream refused: \(last)"), "type": "server_error"]])
             }
             if json["stream"]?.boolValue == true, last.contains("slowly") || last.contains("break") {
                 // The answer word by word, `streamPause` apart; "break" drops the connection halfway.
