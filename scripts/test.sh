@@ -34,12 +34,12 @@ export HUB_TEST_PYTHON="$PWD/.venv-test/bin/python"
 scripts/check-deploy.sh
 swift build --build-tests
 # The suites that load the machine on purpose (thousands of connections, a hub killed and
-# restarted, live speech recognized and spoken at real time, twenty voice devices, a browser with a
-# microphone, an image queue killed mid-job, two thousand generated requests from schemathesis) and
+# restarted, live speech recognized and spoken at real time, twenty voice devices, the headless
+# browsers (the chat page, its microphone, /draw, the admin dashboard), an image queue killed mid-job, two thousand generated requests from schemathesis) and
 # the ones that bound reply times (against a slowed Redis, beside a full image queue) run after the
 # others, one at a time, so neither side skews the other (in parallel with the rest they pushed
 # timing-bound tests past their bounds on 2 cores).
-serial='ConnectionMemoryTests|CrashReplayTests|RedisLatencyTests|VoiceDoorTests|VoiceBrowserTests|VoiceLoadTests|StreamingASRTests|SpeechRecognitionStreamTests|OneBotVoiceInTests|SpeechFailoverTests|ImageJobRestartTests|LaneIsolationTests|SchemathesisTests'
+serial='WebBrowserTests|WebDrawBrowserTests|AdminBrowserTests|ConnectionMemoryTests|CrashReplayTests|RedisLatencyTests|VoiceDoorTests|VoiceBrowserTests|VoiceLoadTests|StreamingASRTests|SpeechRecognitionStreamTests|OneBotVoiceInTests|SpeechFailoverTests|ImageJobRestartTests|LaneIsolationTests|SchemathesisTests'
 swift test --skip-build --skip "$serial"
 swift test --skip-build --filter "$serial" --no-parallel
 # The fuzz targets over their corpora plus a few seconds each, built with libFuzzer and ASan in
