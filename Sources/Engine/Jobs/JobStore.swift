@@ -24,33 +24,61 @@ public struct JobStore: Sendable {
     }
 
     /// Marks the next queued job `running` (one more attempt, started now) and returns it.
+    ///
+    /// Within a priority the oldest job has waited longest, so it has the lowest aged rank of its
+    /// priority: the next job is the best of the oldest job of each priority (three index lookups,
+    /// however long the queue).
     public func claimNext(now: Date, aging: Duration) async throws -> JobRecord? {
         let agingSeconds = max(Double(aging.nanoseconds) / 1e9, 0.001)
         return try await database.pool.write { db in
-            try JobRecord.fetchOne(
-                db,
-                sql: """
-                    UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = :now
-                    WHERE id = (
-                        SELECT id FROM jobs WHERE state = 'queued'
-                        ORDER BY rank - CAST((:now - queued_at) / :aging AS INTEGER), queued_at, rowid LIMIT 1)
-                    RETURNING *
-                    """, arguments: ["now": now.timeIntervalSince1970, "aging": agingSeconds])
+            var best: (aged: Int, queuedAt: Double, id: String)?
+            for priority in JobPriority.allCases {
+                guard
+                    let row = try Row.fetchOne(
+                        db.cachedStatement(sql: "SELECT id, queued_at FROM jobs WHERE state = 'queued' AND rank = ? ORDER BY queued_at, rowid LIMIT 1"),
+                        arguments: [priority.rank])
+                else { continue }
+                let queuedAt: Double = row["queued_at"]
+                let aged = priority.rank - Int(((now.timeIntervalSince1970 - queuedAt) / agingSeconds).rounded(.down))
+                if best.map({ (aged, queuedAt) < ($0.aged, $0.queuedAt) }) ?? true { best = (aged, queuedAt, row["id"]) }
+            }
+            guard let best else { return nil }
+            return try JobRecord.fetchOne(
+                db, sql: "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ? WHERE id = ? RETURNING *",
+                arguments: [now.timeIntervalSince1970, best.id])
         }
     }
 
-    /// How many queued jobs go before `job`, in the order ``claimNext(now:aging:)`` takes them.
+    /// How many queued jobs go before `job`, in the order ``claimNext(now:aging:)`` takes them:
+    /// for each priority, the jobs whose aged rank is better than `job`'s, or equal and older
+    /// (index range counts, however long the queue).
     public func position(of job: JobRecord, now: Date, aging: Duration) async throws -> Int {
         let agingSeconds = max(Double(aging.nanoseconds) / 1e9, 0.001)
+        let nowSeconds = now.timeIntervalSince1970
+        let mine = job.priority.rank - Int(((nowSeconds - job.queuedAt.timeIntervalSince1970) / agingSeconds).rounded(.down))
+        let mineAt = job.queuedAt.timeIntervalSince1970
         return try await database.pool.read { db in
-            let key = "rank - CAST((:now - queued_at) / :aging AS INTEGER)"
-            return try Int.fetchOne(
-                db,
-                sql: """
-                    SELECT COUNT(*) FROM jobs AS other, (SELECT \(key) AS aged, queued_at AS at, rowid AS row FROM jobs WHERE id = :id) AS mine
-                    WHERE other.state = 'queued' AND other.id != :id
-                      AND (other.rank - CAST((:now - other.queued_at) / :aging AS INTEGER), other.queued_at, other.rowid) < (mine.aged, mine.at, mine.row)
-                    """, arguments: ["now": now.timeIntervalSince1970, "aging": agingSeconds, "id": job.id]) ?? 0
+            var ahead = 0
+            for priority in JobPriority.allCases {
+                // A job of this priority queued at t has aged rank r - ⌊(now - t) / aging⌋; it goes
+                // first when that is below `mine`, or equal and it is older.
+                // aged < mine  ⟺  ⌊(now - t) / aging⌋ ≥ r - mine + 1  ⟺  t ≤ now - (r - mine + 1) · aging
+                let steps = priority.rank - mine
+                let strictlyBefore = nowSeconds - Double(steps + 1) * agingSeconds
+                let equalFrom = nowSeconds - Double(steps + 1) * agingSeconds
+                let equalUntil = nowSeconds - Double(steps) * agingSeconds
+                ahead +=
+                    try Int.fetchOne(
+                        db.cachedStatement(
+                            sql: """
+                                SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND rank = :rank AND id != :id
+                                AND (queued_at <= :before OR (queued_at > :from AND queued_at <= :until AND queued_at < :mine))
+                                """),
+                        arguments: [
+                            "rank": priority.rank, "id": job.id, "before": strictlyBefore, "from": equalFrom, "until": equalUntil, "mine": mineAt,
+                        ]) ?? 0
+            }
+            return ahead
         }
     }
 

@@ -142,6 +142,7 @@ public struct HubDatabase: Sendable {
                         delivered_at REAL
                     );
                     CREATE INDEX jobs_open ON jobs(state, queued_at) WHERE state IN ('queued', 'running');
+                    CREATE INDEX jobs_queued_by_rank ON jobs(rank, queued_at) WHERE state = 'queued';
                     CREATE INDEX jobs_by_finish ON jobs(finished_at) WHERE finished_at IS NOT NULL;
                     """)
         }
