@@ -19,6 +19,8 @@ struct RedisClientTests {
         _ body: @escaping @Sendable (RedisClient) async throws -> T
     ) async throws -> T {
         var configuration = try RedisConfiguration(url: url)
+        // The first connection is made while the whole suite starts at once on two cores.
+        configuration.connectTimeout = .seconds(10)
         configuration.stalledAfter = stalledAfter
         configuration.commandTimeout = commandTimeout
         configuration.poolSize = poolSize

@@ -28,6 +28,7 @@ struct RedisHistoryStoreTests {
         // cores a reply once took longer than the default 500 ms, the invalidation failed, and the
         // other process read the stale entry (that path has tests of its own).
         configuration.commandTimeout = .seconds(5)
+        configuration.connectTimeout = .seconds(10)
         let client = RedisClient(configuration: configuration, logger: Self.logger)
         try await withTimeLimit(.seconds(30)) {
             try await withThrowingTaskGroup(of: Void.self) { group in
