@@ -12,11 +12,7 @@ import Testing
 /// providers, the usage chart drawn as SVG over a day of history and the traffic of now, the lanes
 /// and the warnings the hub logged; markup in a model's name and in a logged error shows as text.
 /// Screenshots land in `.build/test-output/admin-browser/`.
-@Suite(
-    .serialized, .timeLimit(.minutes(3)),
-    .enabled(
-        if: ProcessInfo.processInfo.environment["HUB_TEST_PYTHON"] != nil && FileManager.default.fileExists(atPath: "/usr/bin/chromedriver"),
-        "needs HUB_TEST_PYTHON with selenium and Debian's chromium-driver (make test sets them up)"))
+@Suite(.serialized, .timeLimit(.minutes(3)), .needsBrowser)
 struct AdminBrowserTests {
     static var screenshotFolder: String {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

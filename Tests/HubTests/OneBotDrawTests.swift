@@ -24,19 +24,7 @@ struct OneBotDrawTests {
             let configuration = try ImageHub.configuration(service: base, providers: providers, image: image)
             try await TestHub.run(configuration) { port, _ in
                 let bot = FakeOneBot(selfID: selfID)
-                try await withThrowingTaskGroup(of: Void.self) { tasks in
-                    tasks.addTask { try await bot.connect(port: port) }
-                    try await bot.waitUntilConnected()
-                    bot.send(OneBotFrames.lifecycle(selfID: selfID))
-                    do {
-                        try await body(bot, port)
-                    } catch {
-                        bot.disconnect()
-                        throw error
-                    }
-                    bot.disconnect()
-                    try await tasks.waitForAll()
-                }
+                try await bot.whileConnected(port: port) { try await body(bot, port) }
             }
         }
     }

@@ -29,19 +29,7 @@ struct OneBotIntegrationTests {
             let configuration = try TestHub.configuration(upstream: base, databasePath: databasePath, onebot: onebot, chat: chat)
             try await TestHub.run(configuration) { port, client in
                 let bot = FakeOneBot(selfID: selfID)
-                try await withThrowingTaskGroup(of: Void.self) { tasks in
-                    tasks.addTask { try await bot.connect(port: port) }
-                    try await bot.waitUntilConnected()
-                    bot.send(OneBotFrames.lifecycle(selfID: selfID))
-                    do {
-                        try await body(bot, port, client)
-                    } catch {
-                        bot.disconnect()
-                        throw error
-                    }
-                    bot.disconnect()
-                    try await tasks.waitForAll()
-                }
+                try await bot.whileConnected(port: port) { try await body(bot, port, client) }
             }
         }
     }

@@ -49,19 +49,7 @@ struct OneBotVoiceInTests {
             let configuration = try TestHub.configuration(upstream: base, databasePath: TestHub.databasePath(), extra: extra)
             try await TestHub.run(configuration) { port, _ in
                 let bot = FakeOneBot(selfID: selfID, actionData: actionData)
-                try await withThrowingTaskGroup(of: Void.self) { tasks in
-                    tasks.addTask { try await bot.connect(port: port) }
-                    try await bot.waitUntilConnected()
-                    bot.send(OneBotFrames.lifecycle(selfID: selfID))
-                    do {
-                        try await body(bot, upstream)
-                    } catch {
-                        bot.disconnect()
-                        throw error
-                    }
-                    bot.disconnect()
-                    try await tasks.waitForAll()
-                }
+                try await bot.whileConnected(port: port) { try await body(bot, upstream) }
             }
         }
     }

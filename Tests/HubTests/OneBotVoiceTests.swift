@@ -20,19 +20,7 @@ struct OneBotVoiceTests {
             let configuration = try TestHub.configuration(upstream: base, databasePath: TestHub.databasePath(), extra: extra)
             try await TestHub.run(configuration) { port, _ in
                 let bot = FakeOneBot(selfID: selfID)
-                try await withThrowingTaskGroup(of: Void.self) { tasks in
-                    tasks.addTask { try await bot.connect(port: port) }
-                    try await bot.waitUntilConnected()
-                    bot.send(OneBotFrames.lifecycle(selfID: selfID))
-                    do {
-                        try await body(bot)
-                    } catch {
-                        bot.disconnect()
-                        throw error
-                    }
-                    bot.disconnect()
-                    try await tasks.waitForAll()
-                }
+                try await bot.whileConnected(port: port) { try await body(bot) }
             }
         }
     }

@@ -11,11 +11,7 @@ import Testing
 /// (`Support/voice_browser.py`) as in ``WebBrowserTests``. The page talks to the live voice door,
 /// the answer comes from an upstream on loopback sentence by sentence, and the page plays it.
 /// Screenshots land in `.build/test-output/voice-browser/`.
-@Suite(
-    .serialized, .timeLimit(.minutes(3)),
-    .enabled(
-        if: ProcessInfo.processInfo.environment["HUB_TEST_PYTHON"] != nil && FileManager.default.fileExists(atPath: "/usr/bin/chromedriver"),
-        "needs HUB_TEST_PYTHON with selenium and Debian's chromium-driver (make test sets them up)"))
+@Suite(.serialized, .timeLimit(.minutes(3)), .needsBrowser)
 struct VoiceBrowserTests {
     static let token = "br0wser-v0ice"
 

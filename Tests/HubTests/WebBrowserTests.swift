@@ -10,11 +10,7 @@ import Testing
 /// driven by selenium from the test virtualenv (`make test` sets both up and passes the
 /// interpreter as `HUB_TEST_PYTHON`). The upstream writes its answers word by word, so the page
 /// must show them growing. Screenshots land in `.build/test-output/web-browser/`.
-@Suite(
-    .serialized, .timeLimit(.minutes(3)),
-    .enabled(
-        if: ProcessInfo.processInfo.environment["HUB_TEST_PYTHON"] != nil && FileManager.default.fileExists(atPath: "/usr/bin/chromedriver"),
-        "needs HUB_TEST_PYTHON with selenium and Debian's chromium-driver (make test sets them up)"))
+@Suite(.serialized, .timeLimit(.minutes(3)), .needsBrowser)
 struct WebBrowserTests {
     static let marker = "<script>window.__hubXSS=1</script><img src=x onerror=window.__hubXSS=2>"
 

@@ -11,11 +11,7 @@ import Testing
 /// `Support/draw_browser.py`): the acknowledgement names the queue, the picture arrives as an
 /// answer of its own and loads from the hub's `/media/`, and after a reload the history shows it
 /// again. Screenshots land in `.build/test-output/web-browser/draw/`.
-@Suite(
-    .serialized, .timeLimit(.minutes(3)),
-    .enabled(
-        if: ProcessInfo.processInfo.environment["HUB_TEST_PYTHON"] != nil && FileManager.default.fileExists(atPath: "/usr/bin/chromedriver"),
-        "needs HUB_TEST_PYTHON with selenium and Debian's chromium-driver (make test sets them up)"))
+@Suite(.serialized, .timeLimit(.minutes(3)), .needsBrowser)
 struct WebDrawBrowserTests {
     @Test func aPersonDrawsAPictureAndSeesItInlineAndInTheHistory() async throws {
         let python = try #require(ProcessInfo.processInfo.environment["HUB_TEST_PYTHON"])

@@ -114,6 +114,26 @@ final class FakeOneBot: Sendable {
         }
     }
 
+    /// Connects to the hub on `port`, says it is up (a lifecycle event), runs `body`, and
+    /// disconnects, also when `body` throws.
+    func whileConnected<T: Sendable>(port: Int, _ body: @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await self.connect(port: port) }
+            try await waitUntilConnected()
+            send(OneBotFrames.lifecycle(selfID: selfID))
+            let result: T
+            do {
+                result = try await body()
+            } catch {
+                disconnect()
+                throw error
+            }
+            disconnect()
+            try await tasks.waitForAll()
+            return result
+        }
+    }
+
     /// Every action received so far.
     var actions: [JSONValue] { received.withLock { $0 } }
 

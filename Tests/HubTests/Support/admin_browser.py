@@ -17,16 +17,14 @@ DIR/failure.png and DIR/console.log, and exits 1. A severe console message fails
 expected refusals (401/403) of /admin/* while the key is wrong.
 """
 import argparse
-import json
 import os
 import sys
 import time
 
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from web_browser import CheckFailed, Run  # noqa: E402
+from web_browser import CheckFailed, Run, run_main  # noqa: E402
 
 INJECTED = "#dashboard img, #dashboard script, #dashboard iframe, #dashboard object, #dashboard embed, #dashboard foreignObject"
 
@@ -261,28 +259,7 @@ class AdminRun(Run):
 
 
 def main():
-    args = parse_args()
-    run = AdminRun(args)
-    try:
-        found = run.run()
-    except CheckFailed as failure:
-        run.save_failure()
-        print(f"admin_browser.py: FAILED: {failure}", file=sys.stderr)
-        run.stop()
-        return 1
-    except WebDriverException as error:
-        run.save_failure()
-        print(f"admin_browser.py: FAILED: the browser said: {error.msg}", file=sys.stderr)
-        run.stop()
-        return 1
-    except Exception as error:  # noqa: BLE001 - any other surprise is a failed run with a clear message
-        run.save_failure()
-        print(f"admin_browser.py: FAILED: {type(error).__name__}: {error}", file=sys.stderr)
-        run.stop()
-        return 1
-    run.stop()
-    print(json.dumps(found))
-    return 0
+    return run_main(AdminRun(parse_args()), "admin_browser.py")
 
 
 if __name__ == "__main__":

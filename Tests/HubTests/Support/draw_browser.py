@@ -5,21 +5,17 @@ Usage:
   draw_browser.py --url http://127.0.0.1:PORT/ --screenshot-dir DIR --prompt 'a red kite' [--fail-prompt 'x']
 
 Steps: connect, send `/draw PROMPT`, see the acknowledgement (it names the queue), then see the
-picture arrive as an answer of its own and load (an <img> from /media/ with a natural size); a
-markdown image pointing anywhere else in an answer stays text; reload and find the picture in
-the history. With --fail-prompt, a second /draw whose job fails shows the failure as an error.
+picture arrive as an answer of its own and load (an <img> from /media/ with a natural size);
+reload and find the picture in the history. With --fail-prompt, a second /draw whose job fails shows the failure as an error.
 Prints one JSON line of findings and exits 0; on a failed check prints what went wrong, saves
 DIR/failure.png and DIR/console.log, and exits 1.
 """
 import argparse
-import json
 import os
 import sys
 
-from selenium.common.exceptions import WebDriverException
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from web_browser import CheckFailed, Run  # noqa: E402
+from web_browser import CheckFailed, Run, run_main  # noqa: E402
 
 PICTURES = """
 return Array.from(document.querySelectorAll('#messages .message.assistant img.picture')).map(img => ({
@@ -93,19 +89,7 @@ class DrawRun(Run):
 
 
 def main():
-    args = parse_args()
-    run = DrawRun(args)
-    try:
-        found = run.run()
-    except (CheckFailed, WebDriverException, Exception) as failure:  # noqa: BLE001 - every surprise is a failed run
-        run.save_failure()
-        message = failure.msg if isinstance(failure, WebDriverException) else str(failure)
-        print(f"draw_browser.py: FAILED: {type(failure).__name__}: {message}", file=sys.stderr)
-        run.stop()
-        return 1
-    run.stop()
-    print(json.dumps(found))
-    return 0
+    return run_main(DrawRun(parse_args()), "draw_browser.py")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ DIR/findings.json) and exits 0; on a failed check prints what went wrong and the
 to stderr, saves DIR/failure.png and DIR/console.log, and exits 1.
 """
 import argparse
-import json
 import os
 import sys
 import time
@@ -34,7 +33,7 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from web_browser import WAIT, CheckFailed, Run  # noqa: E402
+from web_browser import WAIT, CheckFailed, Run, run_main  # noqa: E402
 
 
 def parse_args():
@@ -273,31 +272,7 @@ class VoiceRun(Run):
 
 
 def main():
-    args = parse_args()
-    run = VoiceRun(args)
-    try:
-        found = run.run()
-    except CheckFailed as failure:
-        run.save_failure()
-        print(f"voice_browser.py: FAILED: {failure}", file=sys.stderr)
-        print(f"voice_browser.py: see {os.path.join(run.dir, 'failure.png')} and console.log", file=sys.stderr)
-        run.stop()
-        return 1
-    except WebDriverException as error:
-        run.save_failure()
-        print(f"voice_browser.py: FAILED: the browser said: {error.msg}", file=sys.stderr)
-        run.stop()
-        return 1
-    except Exception as error:  # noqa: BLE001 - any other surprise is a failed run with a clear message
-        run.save_failure()
-        print(f"voice_browser.py: FAILED: {type(error).__name__}: {error}", file=sys.stderr)
-        run.stop()
-        return 1
-    run.stop()
-    with open(os.path.join(run.dir, "findings.json"), "w", encoding="utf-8") as f:
-        json.dump(found, f, indent=2)
-    print(json.dumps(found))
-    return 0
+    return run_main(VoiceRun(parse_args()), "voice_browser.py", findings_file=True)
 
 
 if __name__ == "__main__":

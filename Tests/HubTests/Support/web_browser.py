@@ -365,30 +365,34 @@ class Run:
         return self.found
 
 
-def main():
-    args = parse_args()
-    run = Run(args)
+def run_main(run, name, findings_file=False):
+    """Runs `run` (a Run) to the end: its findings as one JSON line and exit status 0, or what went
+    wrong on stderr with DIR/failure.png and DIR/console.log saved and exit status 1. Every
+    browser script's main ends here. `findings_file` also writes DIR/findings.json."""
     try:
         found = run.run()
     except CheckFailed as failure:
-        run.save_failure()
-        print(f"web_browser.py: FAILED: {failure}", file=sys.stderr)
-        print(f"web_browser.py: see {os.path.join(run.dir, 'failure.png')} and console.log", file=sys.stderr)
-        run.stop()
-        return 1
+        message = str(failure)
     except WebDriverException as error:
-        run.save_failure()
-        print(f"web_browser.py: FAILED: the browser said: {error.msg}", file=sys.stderr)
-        run.stop()
-        return 1
+        message = f"the browser said: {error.msg}"
     except Exception as error:  # noqa: BLE001 - any other surprise is a failed run with a clear message
-        run.save_failure()
-        print(f"web_browser.py: FAILED: {type(error).__name__}: {error}", file=sys.stderr)
+        message = f"{type(error).__name__}: {error}"
+    else:
         run.stop()
-        return 1
+        if findings_file:
+            with open(os.path.join(run.dir, "findings.json"), "w", encoding="utf-8") as f:
+                json.dump(found, f, indent=2)
+        print(json.dumps(found))
+        return 0
+    run.save_failure()
+    print(f"{name}: FAILED: {message}", file=sys.stderr)
+    print(f"{name}: see {os.path.join(run.dir, 'failure.png')} and console.log", file=sys.stderr)
     run.stop()
-    print(json.dumps(found))
-    return 0
+    return 1
+
+
+def main():
+    return run_main(Run(parse_args()), "web_browser.py")
 
 
 if __name__ == "__main__":
