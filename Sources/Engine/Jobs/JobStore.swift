@@ -63,19 +63,19 @@ public struct JobStore: Sendable {
                 // A job of this priority queued at t has aged rank r - ⌊(now - t) / aging⌋; it goes
                 // first when that is below `mine`, or equal and it is older.
                 // aged < mine  ⟺  ⌊(now - t) / aging⌋ ≥ r - mine + 1  ⟺  t ≤ now - (r - mine + 1) · aging
+                // aged == mine  ⟺  now - (r - mine + 1) · aging < t ≤ now - (r - mine) · aging
                 let steps = priority.rank - mine
-                let strictlyBefore = nowSeconds - Double(steps + 1) * agingSeconds
-                let equalFrom = nowSeconds - Double(steps + 1) * agingSeconds
+                let better = nowSeconds - Double(steps + 1) * agingSeconds
                 let equalUntil = nowSeconds - Double(steps) * agingSeconds
                 ahead +=
                     try Int.fetchOne(
                         db.cachedStatement(
                             sql: """
                                 SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND rank = :rank AND id != :id
-                                AND (queued_at <= :before OR (queued_at > :from AND queued_at <= :until AND queued_at < :mine))
+                                AND (queued_at <= :better OR (queued_at <= :until AND queued_at < :mine))
                                 """),
                         arguments: [
-                            "rank": priority.rank, "id": job.id, "before": strictlyBefore, "from": equalFrom, "until": equalUntil, "mine": mineAt,
+                            "rank": priority.rank, "id": job.id, "better": better, "until": equalUntil, "mine": mineAt,
                         ]) ?? 0
             }
             return ahead
