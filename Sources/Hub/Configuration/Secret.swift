@@ -32,8 +32,10 @@ struct Secret: Sendable, Hashable, Codable, CustomStringConvertible, CustomDebug
         value = try decoder.singleValueContainer().decode(String.self)
     }
 
-    /// Encodes the mask, never the value.
+    /// Encodes the mask, never the value (an encoder carrying a ``SecretCollector`` is handed the
+    /// value beside it, for ``HubConfiguration/secretValues``).
     func encode(to encoder: any Encoder) throws {
+        (encoder.userInfo[SecretCollector.key] as? SecretCollector)?.add(value)
         var container = encoder.singleValueContainer()
         try container.encode(description)
     }
