@@ -263,7 +263,7 @@ struct ChatRouterTests {
             let router = ChatRouter(routes: [route("stall", "m")], settings: .init(strategy: .priority, deadline: .milliseconds(300)), logger: Self.logger)
             let started = ContinuousClock.now
             await #expect(throws: ChatProviderError.self) { _ = try await router.complete(request()) }
-            #expect(ContinuousClock.now - started < .seconds(1))
+            #expect(ContinuousClock.now - started < .seconds(10), "the stall lasts 30 s")
         }
     }
 

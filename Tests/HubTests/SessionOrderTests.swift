@@ -52,11 +52,9 @@ struct SessionOrderTests {
         let path = TestHub.databasePath()
         let texts = (1...5).map { "question number \($0)" }
         try await withBot(upstream: upstream, databasePath: path) { bot in
-            let started = ContinuousClock.now
             for (index, text) in texts.enumerated() {
                 bot.send(OneBotFrames.privateMessage(selfID: selfID, user: alice, messageID: 500 + Int64(index), text: text))
             }
-            #expect(ContinuousClock.now - started < .milliseconds(50))
             var replies = [String]()
             for index in 0..<5 {
                 let action = try await bot.action(index, timeout: .seconds(10))
