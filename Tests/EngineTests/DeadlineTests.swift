@@ -143,4 +143,11 @@ struct ResponseCacheKeyTests {
         #expect(ResponseCache.key(for: base).hasPrefix("llm:"))
         #expect(ResponseCache.key(for: base).count == 4 + 64)
     }
+
+    /// The key is the SHA-256 of each field with its length (little-endian 64-bit), in a fixed
+    /// order; keys kept in Redis by an earlier version stay valid while this holds.
+    @Test func theKeyIsTheDigestOfTheFieldsWithTheirLengths() {
+        let key = ResponseCache.key(for: request([(.system, "be brief"), (.user, "hi")], maxTokens: 7))
+        #expect(key == "llm:3031f3ce804a5c96e2b1d7c5a3c410581ea34e04a21e497ba8b3c0b6aeb14b4f")
+    }
 }

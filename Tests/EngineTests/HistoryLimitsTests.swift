@@ -81,5 +81,10 @@ import Testing
         #expect(TokenEstimator.estimate("a你") == 2)
         #expect(TokenEstimator.estimate("😀") == 1)
         #expect(TokenEstimator.estimate(String(repeating: "x", count: 4000)) == 1000)
+        // One- to four-byte scalars mixed: the byte count agrees with a count of the scalars.
+        for text in ["héllo wörld", "Grüße, 你好 😀!", "e\u{301}", "🇨🇳 ok", "\u{7F}\u{80}\u{7FF}\u{800}\u{FFFF}\u{10000}"] {
+            let ascii = text.unicodeScalars.filter(\.isASCII).count
+            #expect(TokenEstimator.estimate(text) == (ascii + 3) / 4 + text.unicodeScalars.count - ascii, "\(text)")
+        }
     }
 }

@@ -27,10 +27,10 @@ import Testing
         }
         #expect(try database.appliedMigrations() == [])
         try database.migrate()
-        #expect(try database.appliedMigrations() == ["v1-conversations", "v2-usage", "v3-durable-inbox", "v4-usage-kinds", "v5-session-voice", "v6-jobs"])
+        #expect(try database.appliedMigrations() == ["v1-conversations", "v2-usage", "v3-durable-inbox", "v4-usage-kinds", "v5-session-voice", "v6-jobs", "v7-inbox-without-open-index"])
         // Migrating again is a no-op.
         try database.migrate()
-        #expect(try database.appliedMigrations() == ["v1-conversations", "v2-usage", "v3-durable-inbox", "v4-usage-kinds", "v5-session-voice", "v6-jobs"])
+        #expect(try database.appliedMigrations() == ["v1-conversations", "v2-usage", "v3-durable-inbox", "v4-usage-kinds", "v5-session-voice", "v6-jobs", "v7-inbox-without-open-index"])
         let tables = try database.pool.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         }
@@ -183,7 +183,7 @@ import Testing
         let reopened = try HubDatabase(path: database.path)
         defer { try? reopened.pool.close() }
         try reopened.migrate()
-        #expect(try reopened.appliedMigrations() == ["v1-conversations", "v2-usage", "v3-durable-inbox", "v4-usage-kinds", "v5-session-voice", "v6-jobs"])
+        #expect(try reopened.appliedMigrations() == ["v1-conversations", "v2-usage", "v3-durable-inbox", "v4-usage-kinds", "v5-session-voice", "v6-jobs", "v7-inbox-without-open-index"])
         let store = SQLiteConversationStore(database: reopened)
         let snapshot = try await store.snapshot(Self.alice, limit: 10)
         #expect(snapshot.history.map(\.content) == ["question 1", "answer 1"])

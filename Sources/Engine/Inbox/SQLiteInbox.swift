@@ -14,7 +14,8 @@ public struct SQLiteInbox: Inbox {
     private let prune: InsertCounter
     /// Answered and expired events are deleted once older than this (every 1,024th answer looks).
     let retention: TimeInterval
-    /// The states a restart has to finish, as an SQL list (the partial index `inbox_open` holds them).
+    /// The states a restart has to finish, as an SQL list. No index holds them (keeping one cost a
+    /// page write per state change); the start reads them by time through `inbox_by_time`.
     private static let openStates = "(" + [InboxState.received, .answering, .replying].map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
 
     init(database: HubDatabase, writer: WriteBatcher, journal: InboxJournal, prune: InsertCounter, retention: TimeInterval) {
@@ -78,7 +79,7 @@ public struct SQLiteInbox: Inbox {
         let cutoff = date.timeIntervalSince1970
         return try await writer.write { db in
             let keys = try String.fetchAll(
-                db, sql: "SELECT event_key FROM inbox WHERE state IN \(Self.openStates) AND received_at < ? ORDER BY rowid",
+                db, sql: "SELECT event_key FROM inbox WHERE state IN \(Self.openStates) AND received_at < ? ORDER BY received_at, rowid",
                 arguments: [cutoff])
             try db.execute(
                 sql: "UPDATE inbox SET state = 'expired', payload = NULL WHERE state IN \(Self.openStates) AND received_at < ?",

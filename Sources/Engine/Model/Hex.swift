@@ -2,8 +2,16 @@
 
 /// Lower-case hexadecimal text of bytes (digests, signatures, cache keys).
 public enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
     /// Two digits per byte.
     public static func string(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        var text = [UInt8]()
+        text.reserveCapacity(bytes.underestimatedCount * 2)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }

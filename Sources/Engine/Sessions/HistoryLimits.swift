@@ -41,10 +41,17 @@ public struct HistoryLimits: Sendable, Hashable {
 /// per non-ASCII scalar (CJK text runs close to one token per character in common tokenizers).
 public enum TokenEstimator {
     public static func estimate(_ text: String) -> Int {
+        // Counted on the UTF-8 bytes (every byte below 0x80 is an ASCII scalar, every byte from
+        // 0xC0 starts another scalar): the counts of decoding the scalars, without decoding them,
+        // for every message of the history on every turn.
         var ascii = 0
         var other = 0
-        for scalar in text.unicodeScalars {
-            if scalar.isASCII { ascii += 1 } else { other += 1 }
+        for byte in text.utf8 {
+            if byte < 0x80 {
+                ascii += 1
+            } else if byte >= 0xC0 {
+                other += 1
+            }
         }
         return (ascii + 3) / 4 + other
     }

@@ -101,12 +101,14 @@ public struct SQLiteConversationStore: ConversationStore {
         (try? await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
     }
 
+    /// Creates the session's row when it is new. An existing row is left untouched: rewriting
+    /// it on every answer cost a page write per transaction for a time nothing reads
+    /// (`updated_at` changes with the settings).
     private static func ensureConversation(_ db: Database, key: SessionKey, now: TimeInterval) throws {
         try db.cachedStatement(
             sql: """
-                INSERT INTO conversations (key, platform, bot_id, group_id, user_id, created_at, updated_at)
+                INSERT OR IGNORE INTO conversations (key, platform, bot_id, group_id, user_id, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(key) DO UPDATE SET updated_at = excluded.updated_at
                 """
         ).execute(arguments: [key.description, key.platform.rawValue, key.botID, key.group, key.user, now, now])
     }
