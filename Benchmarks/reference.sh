@@ -60,28 +60,24 @@ start_hub() {
     bench_start_hub HUB_ONEBOT_ACCESS_TOKEN="$TOKEN" HUB_CHAT_RATE_LIMIT_PER_USER=off HUB_CHAT_RATE_LIMIT_PER_GROUP=off
 }
 
-# The upstream's own latency at the open-loop rate, asked directly (the goal is the hub's p99 within
-# 2 ms of it).
-bench_measure "upstream-open" "$UPSTREAM_PID" http-load --url "http://127.0.0.1:$UPSTREAM_PORT/v1/chat/completions" \
-    --rate "$RATE" --duration "$RATE_SECONDS" --warmup 1 --connections 16
-
 closed=(--bots 1 --users 64 --events "$EVENTS" --warmup 2000)
 open=(--bots 1 --users 64 --rate "$RATE" --events $((RATE * RATE_SECONDS)) --warmup "$RATE")
 for round in $(seq "$ROUNDS"); do
+    # The upstream's own latency at the open-loop rate, asked directly (the goal is the hub's p99
+    # within 2 ms of it); every round, since a p99 moves with this machine's spells.
+    bench_measure "upstream-open-$round" "$UPSTREAM_PID" http-load --url "http://127.0.0.1:$UPSTREAM_PORT/v1/chat/completions" \
+        --rate "$RATE" --duration "$RATE_SECONDS" --warmup 1 --connections 16
     start_hub
     bench_measure "hub-closed-$round" "$HUB_PID" run --url "ws://127.0.0.1:$HUB_PORT/onebot/v11/ws" --token "$TOKEN" \
         --user-id $((1000000000 + round * 1000)) "${closed[@]}"
-    if [[ $round == 1 ]]; then
-        bench_measure "hub-open" "$HUB_PID" run --url "ws://127.0.0.1:$HUB_PORT/onebot/v11/ws" --token "$TOKEN" \
-            --user-id 1500000000 "${open[@]}"
-    fi
+    bench_measure "hub-open-$round" "$HUB_PID" run --url "ws://127.0.0.1:$HUB_PORT/onebot/v11/ws" --token "$TOKEN" \
+        --user-id $((1500000000 + round * 1000)) "${open[@]}"
     stop_bot "$HUB_PID"
     start_reference "$round"
     bench_measure "reference-closed-$round" "$REF_PID" run --url "ws://127.0.0.1:$REF_PORT/onebot/v11/ws" \
         --user-id $((1000000000 + round * 1000)) "${closed[@]}"
-    if [[ $round == 1 ]]; then
-        bench_measure "reference-open" "$REF_PID" run --url "ws://127.0.0.1:$REF_PORT/onebot/v11/ws" --user-id 1500000000 "${open[@]}"
-    fi
+    bench_measure "reference-open-$round" "$REF_PID" run --url "ws://127.0.0.1:$REF_PORT/onebot/v11/ws" \
+        --user-id $((1500000000 + round * 1000)) "${open[@]}"
     stop_bot "$REF_PID"
 done
 
@@ -107,7 +103,17 @@ median=$(printf '%s\n' "${ratios[@]}" | grep -v '^-$' | sort -n | awk '{ v[NR] =
 echo
 echo "Median hub/reference: $median (goal ≥ 0.75)"
 echo
-echo "Open loop at $RATE events/s: p50 / p99 ms — hub $(field hub-open p50_ms) / $(field hub-open p99_ms), reference $(field reference-open p50_ms) / $(field reference-open p99_ms), the upstream asked directly $(field upstream-open p50_ms) / $(field upstream-open p99_ms)"
-added=$(awk -v h="$(field hub-open p99_ms)" -v u="$(field upstream-open p99_ms)" 'BEGIN { if (h != "" && u != "") printf "%.2f", h - u; else print "-" }')
-echo "Hub p99 above the upstream's own: $added ms (goal ≤ 2 ms)"
+echo "Open loop at $RATE events/s, p50 / p99 ms; the goal is the hub's p99 at most 2 ms above the upstream's own"
+echo
+echo "| round | hub | reference | upstream asked directly | hub p99 above the upstream's |"
+echo "|---|---|---|---|---|"
+above=()
+for round in $(seq "$ROUNDS"); do
+    hp=$(field "hub-open-$round" p99_ms) up=$(field "upstream-open-$round" p99_ms)
+    a=$(awk -v h="$hp" -v u="$up" 'BEGIN { if (h != "" && u != "") printf "%.2f", h - u; else print "-" }')
+    above+=("$a")
+    echo "| $round | $(field "hub-open-$round" p50_ms) / ${hp:--} | $(field "reference-open-$round" p50_ms) / $(field "reference-open-$round" p99_ms) | $(field "upstream-open-$round" p50_ms) / ${up:--} | $a |"
+done
+echo
+echo "Median hub p99 above the upstream's own: $(printf '%s\n' "${above[@]}" | grep -v '^-$' | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }') ms (goal ≤ 2 ms)"
 exit "$BENCH_FAILED"
