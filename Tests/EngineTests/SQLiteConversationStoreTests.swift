@@ -27,16 +27,47 @@ import Testing
         }
         #expect(try database.appliedMigrations() == [])
         try database.migrate()
-        #expect(try database.appliedMigrations() == ["v1-conversations", "v2-usage", "v3-durable-inbox", "v4-usage-kinds", "v5-session-voice", "v6-jobs", "v7-inbox-without-open-index"])
+        #expect(try database.appliedMigrations() == ["v1-conversations", "v2-usage", "v3-durable-inbox", "v4-usage-kinds", "v5-session-voice", "v6-jobs", "v7-inbox-without-open-index", "v8-inbox-rows"])
         // Migrating again is a no-op.
         try database.migrate()
-        #expect(try database.appliedMigrations() == ["v1-conversations", "v2-usage", "v3-durable-inbox", "v4-usage-kinds", "v5-session-voice", "v6-jobs", "v7-inbox-without-open-index"])
+        #expect(try database.appliedMigrations() == ["v1-conversations", "v2-usage", "v3-durable-inbox", "v4-usage-kinds", "v5-session-voice", "v6-jobs", "v7-inbox-without-open-index", "v8-inbox-rows"])
         let tables = try database.pool.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         }
         #expect(Set(tables).isSuperset(of: ["conversations", "messages", "inbox", "outbox"]))
         let journal = try database.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(journal == "wal")
+    }
+
+    /// An inbox written before `v8-inbox-rows` (keyed by event key) keeps every row, in order, and a
+    /// start after the upgrade finds the open ones and records their answers on those rows.
+    @Test func theInboxKeepsItsRowsThroughTheUpgrade() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hub-engine-tests-\(UUID().uuidString)")
+        let database = try HubDatabase(path: folder.appendingPathComponent("hub.sqlite").path)
+        defer {
+            try? database.pool.close()
+            try? FileManager.default.removeItem(at: folder)
+        }
+        try HubDatabase.migrator.migrate(database.pool, upTo: "v7-inbox-without-open-index")
+        let now = Date().timeIntervalSince1970
+        try await database.pool.write { db in
+            for (key, offset, state) in [("qq:1:a", 3.0, "answered"), ("qq:1:b", 2.0, "received"), ("qq:1:c", 1.0, "replying")] {
+                try db.execute(
+                    sql: "INSERT INTO inbox (event_key, received_at, state, reply) VALUES (?, ?, ?, ?)",
+                    arguments: [key, now - offset, state, state == "replying" ? "stored answer" : nil])
+            }
+        }
+        try database.migrate()
+        let store = SQLiteConversationStore(database: database)
+        let inbox = store.inbox
+        #expect(try await inbox.counts() == [.answered: 1, .received: 1, .replying: 1])
+        let open = try await inbox.open(since: Date(timeIntervalSince1970: now - 60), after: nil, limit: 10)
+        #expect(open.map(\.key) == ["qq:1:b", "qq:1:c"])  // in the order received
+        #expect(open.last?.reply == "stored answer")
+        for entry in open { inbox.markAnswered(entry.key, receivedAt: entry.receivedAt, outcome: .sent) }
+        await inbox.flush()
+        #expect(try await inbox.counts() == [.answered: 3])
+        #expect(try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox") } == 3)
     }
 
     @Test func appendAndSnapshotKeepOrderAndLimit() async throws {
@@ -183,7 +214,7 @@ import Testing
         let reopened = try HubDatabase(path: database.path)
         defer { try? reopened.pool.close() }
         try reopened.migrate()
-        #expect(try reopened.appliedMigrations() == ["v1-conversations", "v2-usage", "v3-durable-inbox", "v4-usage-kinds", "v5-session-voice", "v6-jobs", "v7-inbox-without-open-index"])
+        #expect(try reopened.appliedMigrations() == ["v1-conversations", "v2-usage", "v3-durable-inbox", "v4-usage-kinds", "v5-session-voice", "v6-jobs", "v7-inbox-without-open-index", "v8-inbox-rows"])
         let store = SQLiteConversationStore(database: reopened)
         let snapshot = try await store.snapshot(Self.alice, limit: 10)
         #expect(snapshot.history.map(\.content) == ["question 1", "answer 1"])

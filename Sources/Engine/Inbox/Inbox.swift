@@ -7,7 +7,7 @@ import Foundation
 /// Implementations: ``SQLiteInbox`` (the `inbox` table of the hub's SQLite file, written through the
 /// conversation store's group commit, so the answer and the history land in one transaction).
 public protocol Inbox: Sendable {
-    /// Stores `event` as ``InboxState/received`` (a key stored before is left as it is); the
+    /// Stores `event` as ``InboxState/received`` (a key held open already is left as it is); the
     /// receipt settles once it is committed. Never waits.
     func receive(_ event: ConversationEvent) -> InboxReceipt
     /// Moves a `received` event to ``InboxState/answering`` (later states are left alone) with the

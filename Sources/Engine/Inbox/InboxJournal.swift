@@ -37,6 +37,10 @@ final class InboxJournal: Sendable {
 
     private let writer: WriteBatcher
     private let state = Mutex(State())
+    /// The row of each event this process stored (or found open at its start) and has not yet
+    /// recorded as answered: its later writes address the row directly, so the inbox needs no
+    /// index of event keys (whose pages, in the keys' order, were a scattered write per event).
+    private let rows = Mutex<[String: Int64]>([:])
     private let logger = Logger(label: "hub.inbox")
     private let maxPending: Int
 
@@ -124,7 +128,7 @@ final class InboxJournal: Sendable {
             guard !operations.isEmpty else { return }
             do {
                 try await writer.write { db in
-                    for operation in operations { try Self.execute(operation, in: db) }
+                    for operation in operations { try self.execute(operation, in: db) }
                 }
                 for receipt in receipts { receipt.settle(.success(())) }
             } catch {
@@ -134,21 +138,50 @@ final class InboxJournal: Sendable {
         }
     }
 
-    private static func execute(_ operation: Operation, in db: Database) throws {
+    /// The row of `key`, if this process stored it or found it open and has not seen it answered.
+    func row(of key: String) -> Int64? {
+        rows.withLock { $0[key] }
+    }
+
+    /// Remembers the rows of events found open (at a start, before they are replayed).
+    func remember(_ entries: [InboxEntry]) {
+        rows.withLock { rows in
+            for entry in entries where entry.position > 0 { rows[entry.key] = entry.position }
+        }
+    }
+
+    /// Moves the row of `key` (if it is known and still holds `key`) to `state`, setting the
+    /// columns given; false when no row was changed.
+    static func update(_ row: Int64?, key: String, in db: Database, sql: String, arguments: StatementArguments) throws -> Bool {
+        guard let row else { return false }
+        try db.cachedStatement(sql: sql).execute(arguments: arguments + [row, key])
+        return db.changesCount > 0
+    }
+
+    private func execute(_ operation: Operation, in db: Database) throws {
         switch operation {
         case .receive(let key, let receivedAt, let payload):
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO inbox (event_key, received_at, state, payload) VALUES (?, ?, 'received', ?)")
+            // A key this process holds open already is left as it is (a second delivery).
+            guard row(of: key) == nil else { return }
+            try db.cachedStatement(sql: "INSERT INTO inbox (event_key, received_at, state, payload) VALUES (?, ?, 'received', ?)")
                 .execute(arguments: [key, receivedAt, payload])
+            let inserted = db.lastInsertedRowID
+            rows.withLock { $0[key] = inserted }
         case .answering(let key):
-            try db.cachedStatement(sql: "UPDATE inbox SET state = 'answering' WHERE event_key = ? AND state = 'received'")
-                .execute(arguments: [key])
+            _ = try Self.update(
+                row(of: key), key: key, in: db,
+                sql: "UPDATE inbox SET state = 'answering' WHERE id = ? AND event_key = ? AND state = 'received'", arguments: [])
         case .answered(let key, let receivedAt, let outcome):
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO inbox (event_key, received_at, state, outcome) VALUES (?, ?, 'answered', ?)
-                    ON CONFLICT(event_key) DO UPDATE SET state = 'answered', outcome = excluded.outcome, payload = NULL, reply = NULL
-                    """
-            ).execute(arguments: [key, receivedAt, outcome])
+            let updated = try Self.update(
+                row(of: key), key: key, in: db,
+                sql: "UPDATE inbox SET state = 'answered', outcome = ?, payload = NULL, reply = NULL WHERE id = ? AND event_key = ?",
+                arguments: [outcome])
+            if !updated {
+                // Never stored (the inbox was full or its write failed): the record keeps the key.
+                try db.cachedStatement(sql: "INSERT INTO inbox (event_key, received_at, state, outcome) VALUES (?, ?, 'answered', ?)")
+                    .execute(arguments: [key, receivedAt, outcome])
+            }
+            rows.withLock { $0[key] = nil }
         case .prune(let cutoff):
             try db.execute(sql: "DELETE FROM inbox WHERE received_at < ? AND state IN ('answered', 'expired')", arguments: [cutoff])
         }

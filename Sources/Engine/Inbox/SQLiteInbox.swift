@@ -26,8 +26,8 @@ public struct SQLiteInbox: Inbox {
         self.retention = retention
     }
 
-    /// Stores the event (a key seen before is left as it is). The insert is batched with the other
-    /// inbox writes of the moment; whether the key was new is not reported.
+    /// Stores the event (a key this process holds open already is left as it is). The insert is
+    /// batched with the other inbox writes of the moment; whether the key was new is not reported.
     public func receive(_ event: ConversationEvent) -> InboxReceipt {
         var payload = [UInt8]()
         event.journal.write(into: &payload)
@@ -57,22 +57,25 @@ public struct SQLiteInbox: Inbox {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT rowid, event_key, received_at, state, payload, reply FROM inbox
+                    SELECT id, event_key, received_at, state, payload, reply FROM inbox
                     WHERE state IN \(Self.openStates) AND received_at >= ?
                       AND (received_at > ? OR (received_at = ? AND rowid > ?))
                     ORDER BY received_at, rowid LIMIT ?
                     """,
                 arguments: [date.timeIntervalSince1970, afterTime, afterTime, afterPosition, max(0, limit)])
         }
-        return rows.map { row in
+        let entries = rows.map { row in
             let payload: String? = row["payload"]
             var entry = InboxEntry(
                 key: row["event_key"], receivedAt: Date(timeIntervalSince1970: row["received_at"]),
                 state: InboxState(rawValue: row["state"]) ?? .received,
                 event: payload.flatMap { try? JSONValue(parsing: $0) }.flatMap(ConversationEvent.init(journal:)), reply: row["reply"])
-            entry.position = row["rowid"]
+            entry.position = row["id"]
             return entry
         }
+        // Their answers (replayed or recorded as dropped) go to these rows.
+        journal.remember(entries)
+        return entries
     }
 
     public func expireOpen(before date: Date) async throws -> [String] {
@@ -88,10 +91,12 @@ public struct SQLiteInbox: Inbox {
         }
     }
 
-    /// The state of one event; nil when its key is not in the inbox.
+    /// The state of one event (its latest row); nil when its key is not in the inbox. No index
+    /// holds the keys, so this reads the whole inbox: for tests and tools, not for the hot path.
     public func state(of key: String) async throws -> InboxState? {
         try await database.pool.read { db in
-            try String.fetchOne(db, sql: "SELECT state FROM inbox WHERE event_key = ?", arguments: [key]).flatMap(InboxState.init(rawValue:))
+            try String.fetchOne(db, sql: "SELECT state FROM inbox WHERE event_key = ? ORDER BY rowid DESC LIMIT 1", arguments: [key])
+                .flatMap(InboxState.init(rawValue:))
         }
     }
 

@@ -47,14 +47,16 @@ public struct SQLiteConversationStore: ConversationStore {
     public func append(_ messages: [StoredMessage], to key: SessionKey, answering: InboxReply?) async throws -> [StoredMessage] {
         let id = key.description
         let now = Date().timeIntervalSince1970
+        let journal = self.journal
         return try await writer.write { db in
             if let answering {
-                try db.cachedStatement(
-                    sql: """
-                        INSERT INTO inbox (event_key, received_at, state, reply) VALUES (?, ?, 'replying', ?)
-                        ON CONFLICT(event_key) DO UPDATE SET state = 'replying', reply = excluded.reply
-                        """
-                ).execute(arguments: [answering.eventKey, answering.receivedAt.timeIntervalSince1970, answering.text])
+                let updated = try InboxJournal.update(
+                    journal.row(of: answering.eventKey), key: answering.eventKey, in: db,
+                    sql: "UPDATE inbox SET state = 'replying', reply = ? WHERE id = ? AND event_key = ?", arguments: [answering.text])
+                if !updated {
+                    try db.cachedStatement(sql: "INSERT INTO inbox (event_key, received_at, state, reply) VALUES (?, ?, 'replying', ?)")
+                        .execute(arguments: [answering.eventKey, answering.receivedAt.timeIntervalSince1970, answering.text])
+                }
             }
             try Self.ensureConversation(db, key: key, now: now)
             let insert = try db.cachedStatement(sql: "INSERT INTO messages (conversation_key, role, content, created_at) VALUES (?, ?, ?, ?)")
