@@ -9,17 +9,17 @@ extension HubMetrics {
     /// sentence), `first_audio` (end of utterance to the first answer audio frame sent: what the
     /// user waits for).
     public func voiceTurnStep(_ step: String, duration: Duration) {
-        Timer(label: "hub_voice_turn_step_seconds", dimensions: [("step", step)], factory: factory).recordNanoseconds(duration.nanoseconds)
+        timer(label: "hub_voice_turn_step_seconds", dimensions: [("step", step)]).recordNanoseconds(duration.nanoseconds)
     }
 
     /// A voice turn ended: `outcome` is `answered`, `aborted`, `empty` (nothing recognized),
     /// `refused` or `failed`.
     public func voiceTurn(outcome: String) {
-        Counter(label: "hub_voice_turns_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+        counter(label: "hub_voice_turns_total", dimensions: [("outcome", outcome)]).increment()
     }
 
     /// Seconds of audio a voice client sent.
     public func voiceAudioReceived(seconds: Double) {
-        FloatingPointCounter(label: "hub_voice_audio_seconds_total", factory: factory).increment(by: seconds)
+        floatingCounter(label: "hub_voice_audio_seconds_total", dimensions: []).increment(by: seconds)
     }
 }

@@ -6,9 +6,26 @@ import Metrics
 /// registry per test) so that nothing depends on the process-global metrics system.
 public struct HubMetrics: Sendable {
     let factory: any MetricsFactory
+    private let handles = MetricHandles()
 
     public init(factory: any MetricsFactory) {
         self.factory = factory
+    }
+
+    func counter(label: String, dimensions: [(String, String)]) -> Counter {
+        handles.handle(.counter, label, dimensions) { Counter(label: label, dimensions: dimensions, factory: factory) }
+    }
+
+    func floatingCounter(label: String, dimensions: [(String, String)]) -> FloatingPointCounter {
+        handles.handle(.floatingCounter, label, dimensions) { FloatingPointCounter(label: label, dimensions: dimensions, factory: factory) }
+    }
+
+    func timer(label: String, dimensions: [(String, String)]) -> Timer {
+        handles.handle(.timer, label, dimensions) { Timer(label: label, dimensions: dimensions, factory: factory) }
+    }
+
+    func gauge(label: String, dimensions: [(String, String)]) -> Gauge {
+        handles.handle(.gauge, label, dimensions) { Gauge(label: label, dimensions: dimensions, factory: factory) }
     }
 
     /// A factory that records nothing.
@@ -17,62 +34,54 @@ public struct HubMetrics: Sendable {
     /// An event arrived through `door` (`onebot`, `web`, …); `type` is the platform's kind
     /// (`message`, `notice`, `meta_event`, …).
     public func eventReceived(door: String, type: String) {
-        Counter(label: "hub_events_total", dimensions: [("door", door), ("type", type)], factory: factory).increment()
+        counter(label: "hub_events_total", dimensions: [("door", door), ("type", type)]).increment()
     }
 
     /// A duplicate of an earlier event was dropped.
     public func duplicateDropped(door: String) {
-        Counter(label: "hub_duplicates_dropped_total", dimensions: [("door", door)], factory: factory).increment()
+        counter(label: "hub_duplicates_dropped_total", dimensions: [("door", door)]).increment()
     }
 
     /// A reply went out (`outcome`: `sent`, `failed`, `queued`).
     public func replySent(door: String, outcome: String) {
-        Counter(label: "hub_replies_total", dimensions: [("door", door), ("outcome", outcome)], factory: factory).increment()
+        counter(label: "hub_replies_total", dimensions: [("door", door), ("outcome", outcome)]).increment()
     }
 
     /// An event was refused because its lane was full.
     public func laneRefused(lane: String) {
-        Counter(label: "hub_lane_refused_total", dimensions: [("lane", lane)], factory: factory).increment()
+        counter(label: "hub_lane_refused_total", dimensions: [("lane", lane)]).increment()
     }
 
     /// One LLM request finished after `duration`; `outcome` is `ok` or an error kind.
     public func llmRequest(provider: String, model: String, outcome: String, duration: Duration) {
-        Timer(
-            label: "hub_llm_request_duration_seconds",
-            dimensions: [("provider", provider), ("model", model), ("outcome", outcome)], factory: factory
-        ).recordNanoseconds(duration.nanoseconds)
+        timer(label: "hub_llm_request_duration_seconds", dimensions: [("provider", provider), ("model", model), ("outcome", outcome)]).recordNanoseconds(duration.nanoseconds)
     }
 
     /// One attempt of a speech provider finished after `duration`: `kind` is `tts` or `stt`,
     /// `outcome` `ok`, `cancelled` or the failure (`timeout`, `http_503`, …).
     public func speechAttempt(kind: String, provider: String, outcome: String, duration: Duration) {
-        Timer(
-            label: "hub_speech_request_duration_seconds",
-            dimensions: [("kind", kind), ("provider", provider), ("outcome", outcome)], factory: factory
-        ).recordNanoseconds(duration.nanoseconds)
+        timer(label: "hub_speech_request_duration_seconds", dimensions: [("kind", kind), ("provider", provider), ("outcome", outcome)]).recordNanoseconds(duration.nanoseconds)
     }
 
     /// One attempt of an image generator finished after `duration`: `outcome` is `ok`, `cancelled`
     /// or the failure (`timeout`, `malformed`, `http_503`, …).
     public func imageAttempt(provider: String, outcome: String, duration: Duration) {
-        Timer(
-            label: "hub_image_request_duration_seconds", dimensions: [("provider", provider), ("outcome", outcome)], factory: factory
-        ).recordNanoseconds(duration.nanoseconds)
+        timer(label: "hub_image_request_duration_seconds", dimensions: [("provider", provider), ("outcome", outcome)]).recordNanoseconds(duration.nanoseconds)
     }
 
     /// Images a generator delivered.
     public func imagesGenerated(provider: String, count: Int) {
-        Counter(label: "hub_images_generated_total", dimensions: [("provider", provider)], factory: factory).increment(by: count)
+        counter(label: "hub_images_generated_total", dimensions: [("provider", provider)]).increment(by: count)
     }
 
     /// How many bots are connected on `door`.
     public func connectedBots(door: String, count: Int) {
-        Gauge(label: "hub_connected_bots", dimensions: [("door", door)], factory: factory).record(count)
+        gauge(label: "hub_connected_bots", dimensions: [("door", door)]).record(count)
     }
 
     /// How many chat clients (web pages) hold a connection open on `door`.
     public func connectedClients(door: String, count: Int) {
-        Gauge(label: "hub_connected_clients", dimensions: [("door", door)], factory: factory).record(count)
+        gauge(label: "hub_connected_clients", dimensions: [("door", door)]).record(count)
     }
 
     /// One provider route as its router sees it now (recorded when `/metrics` is read): the
@@ -87,34 +96,34 @@ public struct HubMetrics: Sendable {
             case "half_open": 1
             default: 0
             }
-        Gauge(label: "hub_breaker_state", dimensions: dimensions, factory: factory).record(state)
-        Gauge(label: "hub_route_disabled", dimensions: dimensions, factory: factory).record(health.disabled ? 1 : 0)
+        gauge(label: "hub_breaker_state", dimensions: dimensions).record(state)
+        gauge(label: "hub_route_disabled", dimensions: dimensions).record(health.disabled ? 1 : 0)
     }
 
     /// A cache operation went to the in-process fallback because Redis failed.
     public func cacheFallback(operation: String) {
-        Counter(label: "hub_cache_fallbacks_total", dimensions: [("operation", operation)], factory: factory).increment()
+        counter(label: "hub_cache_fallbacks_total", dimensions: [("operation", operation)]).increment()
     }
 
     /// Whether Redis is reachable (1) or the hub runs on its in-process fallback (0).
     public func redisUp(_ up: Bool) {
-        Gauge(label: "redis_up", factory: factory).record(up ? 1 : 0)
+        gauge(label: "redis_up", dimensions: []).record(up ? 1 : 0)
     }
 
     /// A message was refused by a rate limit (`notified`: the user was told to slow down).
     public func rateLimited(door: String, notified: Bool) {
-        Counter(label: "hub_rate_limited_total", dimensions: [("door", door), ("notified", notified ? "yes" : "no")], factory: factory)
+        counter(label: "hub_rate_limited_total", dimensions: [("door", door), ("notified", notified ? "yes" : "no")])
             .increment()
     }
 
     /// An LLM answer came from the response cache (`hit`) or had to be fetched (`miss`).
     public func responseCache(_ outcome: String) {
-        Counter(label: "hub_llm_cache_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+        counter(label: "hub_llm_cache_total", dimensions: [("outcome", outcome)]).increment()
     }
 
     /// Frames or requests that were rejected as malformed.
     public func malformedInput(door: String, reason: String) {
-        Counter(label: "hub_malformed_input_total", dimensions: [("door", door), ("reason", reason)], factory: factory)
+        counter(label: "hub_malformed_input_total", dimensions: [("door", door), ("reason", reason)])
             .increment()
     }
 
@@ -122,25 +131,25 @@ public struct HubMetrics: Sendable {
 
     /// How many streaming recognition sessions are open.
     public func voiceStreamSessions(_ count: Int) {
-        Gauge(label: "hub_voice_stream_sessions", factory: factory).record(count)
+        gauge(label: "hub_voice_stream_sessions", dimensions: []).record(count)
     }
 
     /// A streaming recognition session received `seconds` of audio.
     public func voiceStreamAudio(seconds: Double) {
-        FloatingPointCounter(label: "hub_voice_stream_audio_seconds_total", factory: factory).increment(by: seconds)
+        floatingCounter(label: "hub_voice_stream_audio_seconds_total", dimensions: []).increment(by: seconds)
     }
 
     /// A final transcript went out, `delay` after its utterance's end was detected; `live`: the
     /// utterance was recognized while spoken (else whole at its end).
     public func voiceStreamFinal(live: Bool, delay: Duration) {
         let mode = live ? "live" : "whole"
-        Counter(label: "hub_voice_stream_finals_total", dimensions: [("mode", mode)], factory: factory).increment()
-        Timer(label: "hub_voice_stream_final_delay_seconds", dimensions: [("mode", mode)], factory: factory).recordNanoseconds(delay.nanoseconds)
+        counter(label: "hub_voice_stream_finals_total", dimensions: [("mode", mode)]).increment()
+        timer(label: "hub_voice_stream_final_delay_seconds", dimensions: [("mode", mode)]).recordNanoseconds(delay.nanoseconds)
     }
 
     /// A partial transcript went out.
     public func voiceStreamPartial() {
-        Counter(label: "hub_voice_stream_partials_total", factory: factory).increment()
+        counter(label: "hub_voice_stream_partials_total", dimensions: []).increment()
     }
 }
 
