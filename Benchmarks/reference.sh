@@ -86,6 +86,10 @@ bench_summary "Hub vs the naive reference bot ($(date -u +%Y-%m-%d), $(nproc) CP
 field() {
     grep -h "\"label\":\"$1\"" "$WORK/results.jsonl" 2>/dev/null | sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" | head -n 1
 }
+# The median of the numbers given ("-" ones left out), or "-".
+median() {
+    printf '%s\n' "$@" | grep -v '^-$' | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }'
+}
 echo
 echo "Closed loop, 1 bot × 64 users, instant upstream; each bot pinned to CPU 0"
 echo
@@ -99,9 +103,8 @@ for round in $(seq "$ROUNDS"); do
     ratios+=("$ratio")
     echo "| $round | ${h:--} | ${r:--} | $ratio | ${hc:--} | ${rc:--} |"
 done
-median=$(printf '%s\n' "${ratios[@]}" | grep -v '^-$' | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }')
 echo
-echo "Median hub/reference: $median (goal ≥ 0.75)"
+echo "Median hub/reference: $(median "${ratios[@]}") (goal ≥ 0.75)"
 echo
 echo "Open loop at $RATE events/s, p50 / p99 ms; the goal is the hub's p99 at most 2 ms above the upstream's own"
 echo
@@ -115,5 +118,5 @@ for round in $(seq "$ROUNDS"); do
     echo "| $round | $(field "hub-open-$round" p50_ms) / ${hp:--} | $(field "reference-open-$round" p50_ms) / $(field "reference-open-$round" p99_ms) | $(field "upstream-open-$round" p50_ms) / ${up:--} | $a |"
 done
 echo
-echo "Median hub p99 above the upstream's own: $(printf '%s\n' "${above[@]}" | grep -v '^-$' | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }') ms (goal ≤ 2 ms)"
+echo "Median hub p99 above the upstream's own: $(median "${above[@]}") ms (goal ≤ 2 ms)"
 exit "$BENCH_FAILED"
