@@ -32,6 +32,21 @@ struct InboxReplayTests {
         }
     }
 
+    /// A request whose client reads the answer itself is not journaled, but its answer is stored
+    /// with the history: that record must end answered, or a restart would send it again.
+    @Test func anAnswerStreamLeavesNothingOpen() async throws {
+        try await EngineHarness.run { (hub: EngineHarness) async throws in
+            hub.upstream.release()
+            let (admission, stream) = hub.engine.answer(EngineHarness.message("streamed", id: "s1"), showsProgress: false)
+            #expect(admission == .accepted)
+            var parts = [AnswerPart]()
+            for try await part in stream { parts.append(part) }
+            #expect(parts.last?.text == "echo: streamed")
+            try await eventually { try await hub.store.inbox.counts() == [.answered: 1] }
+            #expect(try await hub.store.inbox.open(since: .distantPast, after: nil, limit: 10).isEmpty)
+        }
+    }
+
     @Test func refusedAndIgnoredEventsLeaveNothingOpen() async throws {
         try await EngineHarness.run(settings: EngineSettings(sessionQueueLimit: 1)) { (hub: EngineHarness) async throws in
             let sink = RecordingSink()

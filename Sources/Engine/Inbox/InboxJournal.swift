@@ -143,6 +143,12 @@ final class InboxJournal: Sendable {
         rows.withLock { $0[key] }
     }
 
+    /// Remembers the row written for `key` outside the journal (an answer stored for an event the
+    /// inbox did not hold), so that its `answered` record goes to that row.
+    func remember(_ key: String, row: Int64) {
+        rows.withLock { $0[key] = row }
+    }
+
     /// Remembers the rows of events found open (at a start, before they are replayed).
     func remember(_ entries: [InboxEntry]) {
         rows.withLock { rows in

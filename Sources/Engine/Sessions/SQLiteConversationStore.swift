@@ -54,8 +54,10 @@ public struct SQLiteConversationStore: ConversationStore {
                     journal.row(of: answering.eventKey), key: answering.eventKey, in: db,
                     sql: "UPDATE inbox SET state = 'replying', reply = ? WHERE id = ? AND event_key = ?", arguments: [answering.text])
                 if !updated {
+                    // Not journaled (a REST request whose client waits) or its insert failed.
                     try db.cachedStatement(sql: "INSERT INTO inbox (event_key, received_at, state, reply) VALUES (?, ?, 'replying', ?)")
                         .execute(arguments: [answering.eventKey, answering.receivedAt.timeIntervalSince1970, answering.text])
+                    journal.remember(answering.eventKey, row: db.lastInsertedRowID)
                 }
             }
             try Self.ensureConversation(db, key: key, now: now)
