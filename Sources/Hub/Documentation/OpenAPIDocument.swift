@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import Engine
 import Foundation
 import Yams
 
@@ -176,7 +177,7 @@ enum OpenAPIValue: Sendable, Hashable {
         switch self {
         case .null, .bool, .int: text += scalarText ?? "null"
         case .double(let number): text += String(number)
-        case .string(let string): Self.writeJSONString(string, into: &text)
+        case .string(let string): text += JSONValue.string(string).compactJSON
         case .array(let items):
             text += "["
             for (index, item) in items.enumerated() {
@@ -188,28 +189,11 @@ enum OpenAPIValue: Sendable, Hashable {
             text += "{"
             for (index, entry) in entries.enumerated() {
                 if index > 0 { text += "," }
-                Self.writeJSONString(entry.key, into: &text)
+                text += JSONValue.string(entry.key).compactJSON
                 text += ":"
                 entry.value.writeJSON(into: &text)
             }
             text += "}"
         }
-    }
-
-    static func writeJSONString(_ string: String, into text: inout String) {
-        text += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029:
-                text += String(format: "\\u%04x", scalar.value)
-            default: text.unicodeScalars.append(scalar)
-            }
-        }
-        text += "\""
     }
 }
