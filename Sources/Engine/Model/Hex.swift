@@ -2,7 +2,8 @@
 
 /// Lower-case hexadecimal text of bytes (digests, signatures, cache keys).
 public enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
+    /// The sixteen digits, as UTF-8 bytes.
+    static let digits = Array("0123456789abcdef".utf8)
 
     /// Two digits per byte.
     public static func string(_ bytes: some Sequence<UInt8>) -> String {
