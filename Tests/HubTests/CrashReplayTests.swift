@@ -134,13 +134,6 @@ struct CrashReplayTests {
 
     /// POSTs an event to the callback, signed, as go-cqhttp does; returns the status.
     static func post(_ event: JSONValue, port: Int) async throws -> UInt {
-        let body = event.compactJSON
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/onebot/v11/http")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "X-Self-ID", value: String(selfID))
-        request.headers.add(name: "X-Signature", value: Signature.sign(Array(body.utf8), secret: TestHub.secret))
-        request.body = .bytes(ByteBuffer(string: body))
-        return try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status.code
+        try await SignedCallback.post(port: port, selfID: String(selfID), body: event.compactJSON, timeout: .seconds(10))
     }
 }

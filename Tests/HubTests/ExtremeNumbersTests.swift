@@ -63,13 +63,8 @@ struct ExtremeNumbersTests {
         try await TestHub.run(configuration) { port, client in
             for selfID in ["99999999999999999999", "-99999999999999999999", "1e3", "0x10", " ", "3847291056abc"] {
                 let body = OneBotFrames.privateMessage(selfID: Self.selfID, user: 1, messageID: 1, text: "x").compactJSON
-                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/onebot/v11/http")
-                request.method = .POST
-                request.headers.add(name: "X-Self-ID", value: selfID)
-                request.headers.add(name: "X-Signature", value: Signature.sign(Array(body.utf8), secret: TestHub.secret))
-                request.body = .bytes(ByteBuffer(string: body))
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
-                #expect(response.status == .badRequest, "X-Self-ID \(selfID)")
+                let status = try await SignedCallback.post(port: port, selfID: selfID, body: body)
+                #expect(status == HTTPResponseStatus.badRequest.code, "X-Self-ID \(selfID)")
             }
             try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
         }

@@ -301,14 +301,7 @@ struct OneBotIntegrationTests {
 
     /// POSTs an event to the callback as an implementation would, signed with the test secret.
     func postCallback(port: Int, body: String, signature: String? = nil, selfID: String? = nil) async throws -> UInt {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/onebot/v11/http")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "X-Self-ID", value: selfID ?? String(self.selfID))
-        request.headers.add(name: "X-Signature", value: signature ?? Signature.sign(Array(body.utf8), secret: TestHub.secret))
-        request.body = .bytes(ByteBuffer(string: body))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
-        return response.status.code
+        try await SignedCallback.post(port: port, selfID: selfID ?? String(self.selfID), body: body, signature: signature)
     }
 }
 

@@ -28,13 +28,7 @@ struct OneBotRoutingTests {
     }
 
     func post(port: Int, _ event: JSONValue) async throws -> UInt {
-        let body = event.compactJSON
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/qq/callback")
-        request.method = .POST
-        request.headers.add(name: "X-Self-ID", value: String(selfID))
-        request.headers.add(name: "X-Signature", value: Signature.sign(Array(body.utf8), secret: TestHub.secret))
-        request.body = .bytes(ByteBuffer(string: body))
-        return try await HTTPClient.shared.execute(request, timeout: .seconds(5)).status.code
+        try await SignedCallback.post(port: port, path: "/api/v1/qq/callback", selfID: String(selfID), body: event.compactJSON)
     }
 
     @Test func httpPostEventIsAnsweredThroughTheForwardHTTPAPI() async throws {

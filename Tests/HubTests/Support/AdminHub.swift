@@ -91,13 +91,7 @@ enum AdminHub {
 
     /// Pushes `event` for `selfID` over the HTTP POST door, signed; the status.
     static func post(port: Int, selfID: Int64, _ event: JSONValue) async throws -> UInt {
-        let body = event.compactJSON
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/onebot/v11/http")
-        request.method = .POST
-        request.headers.add(name: "X-Self-ID", value: String(selfID))
-        request.headers.add(name: "X-Signature", value: Signature.sign(Array(body.utf8), secret: TestHub.secret))
-        request.body = .bytes(ByteBuffer(string: body))
-        return try await HTTPClient.shared.execute(request, timeout: .seconds(5)).status.code
+        try await SignedCallback.post(port: port, selfID: String(selfID), body: event.compactJSON)
     }
 
     /// One chat completion for `model` through the OpenAI-compatible door; the status.
