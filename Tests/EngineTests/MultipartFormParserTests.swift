@@ -231,6 +231,13 @@ import Testing
         #expect(error?.message == "part 1 has no name")
     }
 
+    /// `name=""` (the fuzzer's find): no name either.
+    @Test func partWithAnEmptyName() {
+        let error = failure("multipart/form-data; boundary=b", bytes("--b\r\nContent-Disposition: form-data; name=\"\"\r\n\r\nv\r\n--b--\r\n"))
+        #expect(error == .missingName)
+        #expect(error?.message == "part 1 has an empty name")
+    }
+
     @Test func partWithoutHeaders() {
         let body = bytes("--b\r\nContent-Disposition: form-data; name=a\r\n\r\nv\r\n--b\r\n\r\nno headers\r\n--b--\r\n")
         let error = failure("multipart/form-data; boundary=b", body)

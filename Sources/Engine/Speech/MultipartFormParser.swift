@@ -246,6 +246,8 @@ public struct MultipartFormParser: Sendable {
         guard let disposition, let name = disposition.last(where: { $0.name == "name" })?.value else {
             throw MultipartError.missingName.detailed("part \(index) has no name")
         }
+        // `name=""` names nothing either (the fuzzer found it accepted).
+        guard !name.isEmpty else { throw MultipartError.missingName.detailed("part \(index) has an empty name") }
         let extended = disposition.last(where: { $0.name == "filename*" }).flatMap { HeaderParameters.decodeExtendedValue($0.value) }
         let filename = extended ?? disposition.last(where: { $0.name == "filename" })?.value
         return MultipartPart(name: name, filename: filename, contentType: contentType, body: [])
