@@ -21,6 +21,9 @@ struct DeployMetricsTests {
         "up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling", "scrape_series_added",
     ]
 
+    /// Labels Prometheus adds to every series of a target (and the name's own pseudo-label).
+    static let targetLabels: Set<String> = ["job", "instance", "__name__"]
+
     @Test func theExtractorFindsMetricNamesOnly() {
         #expect(
             PromQL.metricNames(
@@ -35,8 +38,25 @@ struct DeployMetricsTests {
         #expect(PromQL.metricNames(in: "sum(increase(hub_lane_refused_total[1h:5m])) > inf") == ["hub_lane_refused_total"])
     }
 
+    @Test func theExtractorFindsLabelsWithTheirMetrics() {
+        let uses = PromQL.labelUses(
+            in: #"histogram_quantile(0.95, sum by (provider, le) (rate(hub_x_bucket{outcome!~"ok|}x", door = "qq"}[5m]))) / on(lane) b{kind=~"a,b"}"#)
+        #expect(uses.filter { $0.metric == "hub_x_bucket" }.map(\.label).sorted() == ["door", "outcome"])
+        #expect(uses.filter { $0.metric == "b" }.map(\.label) == ["kind"])
+        #expect(uses.filter { $0.metric == nil }.map(\.label).sorted() == ["lane", "le", "provider"])
+        #expect(PromQL.labelUses(in: #"{__name__="up"} or label_replace(up, "k", "$1", "job", "(.*)")"#).map(\.label) == ["__name__"])
+        #expect(DeployMetricsTests.labels(inExposition: "# TYPE a counter\na_total{door=\"q,}\\\"x\",kind=\"k\"} 1\nb 2\n") == [
+            "a": [], "a_total": ["door", "kind"], "b": [],
+        ])
+    }
+
     @Test func theDashboardAndTheRulesNameOnlyMetricsTheHubExports() async throws {
-        let referenced = try Self.referencedMetrics()
+        let expressions = try Self.expressions()
+        var referenced = [String: Set<String>]()
+        for (expression, place) in expressions {
+            for name in PromQL.metricNames(in: expression) { referenced[name, default: []].insert(place) }
+        }
+        #expect(referenced.keys.contains { $0.hasPrefix("hub_") })
         let declared = try Self.declaredFamilies()
         #expect(!declared.isEmpty)
 
@@ -44,11 +64,28 @@ struct DeployMetricsTests {
         var missing = [String]()
         var undeclared = [String]()
         for (name, places) in referenced.sorted(by: { $0.key < $1.key }) where !Self.prometheusOwn.contains(name) {
-            if !exported.contains(name) { missing.append("\(name) (in \(places.sorted().joined(separator: ", ")))") }
+            if exported[name] == nil { missing.append("\(name) (in \(places.sorted().joined(separator: ", ")))") }
             if Self.family(of: name, in: declared) == nil { undeclared.append("\(name) (in \(places.sorted().joined(separator: ", ")))") }
         }
         #expect(missing.isEmpty, "named in deploy/ but absent from a live /metrics:\n\(missing.joined(separator: "\n"))")
         #expect(undeclared.isEmpty, "named in deploy/ but declared nowhere in Sources/Engine/Metrics:\n\(undeclared.joined(separator: "\n"))")
+
+        // The labels: a matcher's label is one its metric carries; a grouping label (`by`, `on`, …)
+        // is one that some metric of the expression carries.
+        var wrongLabels = [String]()
+        for (expression, place) in expressions {
+            let names = PromQL.metricNames(in: expression).filter { !Self.prometheusOwn.contains($0) }
+            let carried = names.reduce(into: Self.targetLabels) { $0.formUnion(exported[$1] ?? []) }
+            for (metric, label) in PromQL.labelUses(in: expression) where !Self.targetLabels.contains(label) {
+                if let metric {
+                    guard !Self.prometheusOwn.contains(metric), let labels = exported[metric] else { continue }
+                    if !labels.contains(label) { wrongLabels.append("\(metric){\(label)} in \(place): \(metric) has \(labels.sorted())") }
+                } else if !names.isEmpty, !carried.contains(label) {
+                    wrongLabels.append("by/on (\(label)) in \(place): none of \(names.sorted()) has it")
+                }
+            }
+        }
+        #expect(wrongLabels.isEmpty, "labels named in deploy/ that the hub's metrics do not carry:\n\(wrongLabels.joined(separator: "\n"))")
     }
 
     /// The configuration files of the bundle load as the hub loads them (no unknown key, every
@@ -82,12 +119,10 @@ struct DeployMetricsTests {
 
     // MARK: What deploy/ names
 
-    /// Every metric name in the dashboard's and the rules' expressions, with where it was found.
-    static func referencedMetrics() throws -> [String: Set<String>] {
-        var referenced = [String: Set<String>]()
-        func note(_ expression: String, _ place: String) {
-            for name in PromQL.metricNames(in: expression) { referenced[name, default: []].insert(place) }
-        }
+    /// Every expression of the dashboard and the rules, with the file it is in.
+    static func expressions() throws -> [(expression: String, place: String)] {
+        var expressions = [(expression: String, place: String)]()
+        func note(_ expression: String, _ place: String) { expressions.append((expression, place)) }
 
         let dashboardURL = root.appendingPathComponent("deploy/grafana/hub.json")
         let dashboard = try JSONValue(parsing: Array(try Data(contentsOf: dashboardURL)))
@@ -114,8 +149,7 @@ struct DeployMetricsTests {
             }
         }
         #expect(ruleExpressions >= 4, "hub down, breaker open, lane refusals, Redis down")
-        #expect(referenced.keys.contains { $0.hasPrefix("hub_") })
-        return referenced
+        return expressions
     }
 
     static func walk(_ value: JSONValue, _ visit: (String, JSONValue) -> Void) {
@@ -174,7 +208,7 @@ struct DeployMetricsTests {
     /// the dashboard shows: QQ messages (one of them a duplicate, one malformed, one refused by a
     /// full session queue), a web chat page (one message over its rate limit), speech, and a Redis
     /// that is down (so the fallback counters and `redis_up` appear without a server).
-    static func liveScrape() async throws -> Set<String> {
+    static func liveScrape() async throws -> [String: Set<String>] {
         let upstream = FakeUpstream()
         return try await upstream.run { base in
             // `reply_wait: 0`: the answers to the held messages, done after the bot left, go straight
@@ -229,23 +263,25 @@ struct DeployMetricsTests {
                     try await tasks.waitForAll()
                     return text
                 }
-                return Self.names(inExposition: text)
+                return Self.labels(inExposition: text)
             }
         }
     }
 
-    /// The sample names (`name{…} value`, `name value`) and the families (`# TYPE name kind`) of a scrape.
-    static func names(inExposition text: String) -> Set<String> {
-        var names = Set<String>()
+    /// The sample names (`name{…} value`, `name value`) and the families (`# TYPE name kind`) of a
+    /// scrape, each with the label names its samples carry.
+    static func labels(inExposition text: String) -> [String: Set<String>] {
+        var labels = [String: Set<String>]()
         for line in text.split(separator: "\n") {
             if line.hasPrefix("# TYPE ") {
                 let fields = line.split(separator: " ")
-                if fields.count >= 3 { names.insert(String(fields[2])) }
+                if fields.count >= 3 { labels[String(fields[2]), default: []].formUnion([]) }
             } else if !line.hasPrefix("#"), let end = line.firstIndex(where: { $0 == "{" || $0 == " " }) {
-                names.insert(String(line[..<end]))
+                let name = String(line[..<end])
+                labels[name, default: []].formUnion(line[end] == "{" ? PromQL.labelNames(inMatchers: line[line.index(after: end)...]) : [])
             }
         }
-        return names
+        return labels
     }
 }
 
@@ -272,6 +308,71 @@ enum PromQL {
     private static let variables = regex(#"\$\{[^}]*\}|\$\w+"#)
     private static let grouping = regex(#"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)"#)
     private static let identifier = regex(#"(?<![\w:.])([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?"#)
+
+    private static let selector = regex(#"(?<![\w:.])([a-zA-Z_:][a-zA-Z0-9_:]*)?\s*\{"#)
+    private static let groupingLabels = regex(#"\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)"#)
+
+    /// The label names of the matchers (or exposition labels) that start `text` and run to its `}`:
+    /// `a="x", b=~"y"` — names before an operator, values in double quotes with `\` escapes skipped.
+    static func labelNames(inMatchers text: Substring) -> Set<String> {
+        var names = Set<String>()
+        var name = ""
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            if character == "}" { break }
+            if character == "\"" || character == "'" {
+                if !name.isEmpty { names.insert(name) }
+                name = ""
+                // Skip the quoted value.
+                index = text.index(after: index)
+                while index < text.endIndex, text[index] != character {
+                    if text[index] == "\\" { index = text.index(after: index) }
+                    if index < text.endIndex { index = text.index(after: index) }
+                }
+            } else if character.isLetter || character.isNumber || character == "_" {
+                name.append(character)
+            } else if !character.isWhitespace, character != "=", character != "!", character != "~" {
+                name = ""
+            }
+            if index < text.endIndex { index = text.index(after: index) }
+        }
+        return names
+    }
+
+    /// Every label `expression` names: in a selector's matchers (with the selector's metric, or nil
+    /// for `{__name__=…}`), and in `by`, `without`, `on`, `ignoring` and `group_*` lists (nil metric).
+    static func labelUses(in expression: String) -> [(metric: String?, label: String)] {
+        var uses = [(metric: String?, label: String)]()
+        let range = NSRange(expression.startIndex..., in: expression)
+        // Selectors, found in the expression with its strings blanked (a `{` inside a string is no selector).
+        var masked = Array(expression)
+        for match in strings.matches(in: expression, range: range) {
+            guard let stringRange = Range(match.range, in: expression) else { continue }
+            let start = expression.distance(from: expression.startIndex, to: stringRange.lowerBound)
+            let end = expression.distance(from: expression.startIndex, to: stringRange.upperBound)
+            // Keep the quotes, blank what is between them.
+            for offset in (start + 1)..<max(start + 1, end - 1) { masked[offset] = " " }
+        }
+        let maskedText = String(masked)
+        let maskedRange = NSRange(maskedText.startIndex..., in: maskedText)
+        for match in selector.matches(in: maskedText, range: maskedRange) {
+            guard let brace = Range(match.range, in: maskedText)?.upperBound else { continue }
+            let metric = Range(match.range(at: 1), in: maskedText).map { String(maskedText[$0]) }
+            if let metric, keywords.contains(metric.lowercased()) { continue }
+            let offset = maskedText.distance(from: maskedText.startIndex, to: brace)
+            let original = expression[expression.index(expression.startIndex, offsetBy: offset)...]
+            for label in labelNames(inMatchers: original).sorted() { uses.append((metric, label)) }
+        }
+        for match in groupingLabels.matches(in: maskedText, range: maskedRange) {
+            guard let list = Range(match.range(at: 1), in: maskedText) else { continue }
+            for label in maskedText[list].split(separator: ",") {
+                let trimmed = label.trimmingCharacters(in: .whitespaces)
+                if !trimmed.isEmpty { uses.append((nil, trimmed)) }
+            }
+        }
+        return uses
+    }
 
     /// The metric names in `expression`: every identifier left once strings, label matchers, ranges,
     /// Grafana variables and grouping labels are gone, except functions (followed by `(`) and keywords.
