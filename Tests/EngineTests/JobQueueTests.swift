@@ -274,6 +274,36 @@ struct JobQueueTests {
         }
     }
 
+    @Test func theDepthGaugesEndAtZeroWhenJobsFinishTogether() async throws {
+        try await Self.withDatabase { database in
+            let recorded = TestMetrics()
+            let gates = Locked<[String: CancellableGate]>([:])
+            let runner = ScriptedRunner { job, _ in
+                try await gates.withLock { $0[job.payload, default: CancellableGate()] }.wait()
+                return []
+            }
+            let queue = JobQueue(
+                store: JobStore(database: database), settings: .init(maxConcurrent: 2), runners: ["test": runner], metrics: HubMetrics(factory: recorded),
+                logger: JobTesting.logger)
+            try await JobTesting.running(queue) { queue in
+                // Two jobs end at once, round after round: the loop looking for a third holds a
+                // slot for a moment while one ends; the gauge must still come back to 0.
+                for round in 0..<40 {
+                    let gate = CancellableGate()
+                    let names = ["\(round) a", "\(round) b"]
+                    gates.withLock { for name in names { $0[name] = gate } }
+                    let tickets = [try await queue.submit(kind: "test", payload: names[0]), try await queue.submit(kind: "test", payload: names[1])]
+                    try await eventually { runner.order.filter(names.contains).count == 2 }
+                    gate.open()
+                    for ticket in tickets { #expect(try await queue.wait(for: ticket.job.id, timeout: .seconds(5))?.state == .succeeded) }
+                    try await eventually { queue.snapshot.running == 0 }
+                    let running = try recorded.expectGauge("hub_lane_running", [("lane", "batch")]).lastValue
+                    try #require(running == 0, "round \(round): hub_lane_running is \(String(describing: running)) with nothing running")
+                }
+            }
+        }
+    }
+
     // MARK: Cancelling
 
     @Test func aCancelledQueuedJobNeverRuns() async throws {

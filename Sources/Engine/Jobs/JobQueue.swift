@@ -263,7 +263,9 @@ public final class JobQueue: Service, Sendable {
                 claimed = nil
             }
             guard let job = claimed else {
+                // The slot was held while looking; a job that ended meanwhile reported it as running.
                 state.withLock { $0.running -= 1 }
+                reportDepth()
                 return
             }
             state.withLock { $0.queued -= 1 }
@@ -401,8 +403,8 @@ public final class JobQueue: Service, Sendable {
         return .seconds(Int64(min(3600, max(1, seconds.rounded(.up)))))
     }
 
+    /// Sets the depth gauges; under the lock, so that the last report is the latest state.
     private func reportDepth() {
-        let (queued, running) = state.withLock { ($0.queued, $0.running) }
-        metrics.laneDepth(lane: name, queued: queued, running: running)
+        state.withLock { state in metrics.laneDepth(lane: name, queued: state.queued, running: state.running) }
     }
 }
