@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
 import Logging
+import MetricsTestKit
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -213,6 +214,92 @@ struct JobQueueTests {
                 #expect(runner.attempts(of: stuck.job.id) == 2)
                 // The stalled attempts were cut off, not waited out.
                 #expect(ContinuousClock.now - started < .seconds(5))
+            }
+        }
+    }
+
+    // MARK: Lane metrics
+
+    @Test func aRetriedAttemptWaitsFromItsRequeueNotFromTheJobsFirstQueueing() async throws {
+        try await Self.withDatabase { database in
+            let recorded = TestMetrics()
+            let runner = ScriptedRunner { _, attempt in
+                guard attempt > 1 else {
+                    // A first attempt that runs a while before it fails: not waiting time.
+                    try await Task.sleep(for: .milliseconds(800))
+                    throw JobFailure("warming up", retryable: true)
+                }
+                return []
+            }
+            let queue = JobQueue(
+                store: JobStore(database: database), settings: .init(maxAttempts: 2), runners: ["test": runner], metrics: HubMetrics(factory: recorded),
+                logger: JobTesting.logger)
+            try await JobTesting.running(queue) { queue in
+                let ticket = try await queue.submit(kind: "test", payload: "flaky")
+                #expect(try await queue.wait(for: ticket.job.id, timeout: .seconds(5))?.attempts == 2)
+                let waits = try recorded.expectTimer("hub_lane_wait_seconds", [("lane", "batch")]).values
+                let runs = try recorded.expectTimer("hub_lane_run_seconds", [("lane", "batch")]).values
+                #expect(waits.count == 2 && runs.count == 2, "waits \(waits), runs \(runs)")
+                // Counted from the job's creation, the second wait would hold the first run.
+                #expect(runs.first.map { $0 >= 800_000_000 } == true, "\(runs)")
+                #expect(waits.count == 2 && waits[1] < runs[0], "waits \(waits), runs \(runs)")
+            }
+        }
+    }
+
+    @Test func anAttemptAnEarlierRunPutBackWaitsFromThisRunsStart() async throws {
+        try await Self.withDatabase { database in
+            // A job queued an hour ago, whose attempt a killed hub left running.
+            let store = JobStore(database: database)
+            let anHourAgo = Date().addingTimeInterval(-3600)
+            let job = JobRecord(id: JobRecord.makeID(), kind: "test", priority: .normal, payload: "interrupted", maxAttempts: 2, createdAt: anHourAgo)
+            try await store.insert(job)
+            #expect(try await store.claimNext(now: anHourAgo.addingTimeInterval(1), aging: .seconds(60))?.id == job.id)
+            // And one queued an hour ago that never ran: it has waited all that time.
+            let waiting = JobRecord(id: JobRecord.makeID(), kind: "test", priority: .low, payload: "waiting", maxAttempts: 2, createdAt: anHourAgo)
+            try await store.insert(waiting)
+            let recorded = TestMetrics()
+            let queue = JobQueue(
+                store: store, settings: .init(maxConcurrent: 1), runners: ["test": ScriptedRunner()], metrics: HubMetrics(factory: recorded),
+                logger: JobTesting.logger)
+            try await JobTesting.running(queue) { queue in
+                #expect(try await queue.wait(for: job.id, timeout: .seconds(5))?.attempts == 2)
+                #expect(try await queue.wait(for: waiting.id, timeout: .seconds(5))?.attempts == 1)
+                let waits = try recorded.expectTimer("hub_lane_wait_seconds", [("lane", "batch")]).values
+                // Taken in order: the interrupted job (normal) first, then the low one.
+                #expect(waits.count == 2, "\(waits)")
+                #expect(waits.first.map { $0 < 60_000_000_000 } == true, "the interrupted attempt waited since this start: \(waits)")
+                #expect(waits.last.map { $0 >= 3_600_000_000_000 } == true, "the first attempt waited since its queueing: \(waits)")
+            }
+        }
+    }
+
+    @Test func theDepthGaugesEndAtZeroWhenJobsFinishTogether() async throws {
+        try await Self.withDatabase { database in
+            let recorded = TestMetrics()
+            let gates = Locked<[String: CancellableGate]>([:])
+            let runner = ScriptedRunner { job, _ in
+                try await gates.withLock { $0[job.payload, default: CancellableGate()] }.wait()
+                return []
+            }
+            let queue = JobQueue(
+                store: JobStore(database: database), settings: .init(maxConcurrent: 2), runners: ["test": runner], metrics: HubMetrics(factory: recorded),
+                logger: JobTesting.logger)
+            try await JobTesting.running(queue) { queue in
+                // Two jobs end at once, round after round: the loop looking for a third holds a
+                // slot for a moment while one ends; the gauge must still come back to 0.
+                for round in 0..<40 {
+                    let gate = CancellableGate()
+                    let names = ["\(round) a", "\(round) b"]
+                    gates.withLock { for name in names { $0[name] = gate } }
+                    let tickets = [try await queue.submit(kind: "test", payload: names[0]), try await queue.submit(kind: "test", payload: names[1])]
+                    try await eventually { runner.order.filter(names.contains).count == 2 }
+                    gate.open()
+                    for ticket in tickets { #expect(try await queue.wait(for: ticket.job.id, timeout: .seconds(5))?.state == .succeeded) }
+                    try await eventually { queue.snapshot.running == 0 }
+                    let running = try recorded.expectGauge("hub_lane_running", [("lane", "batch")]).lastValue
+                    try #require(running == 0, "round \(round): hub_lane_running is \(String(describing: running)) with nothing running")
+                }
             }
         }
     }

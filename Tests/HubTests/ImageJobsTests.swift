@@ -474,13 +474,18 @@ enum ImageHub {
 
     /// The YAML of a hub whose image providers are `providers` (name, behaviour) of the fake
     /// service at `service`, each tried once per attempt; `image` lines go under `image:`, `extra`
-    /// is more top-level sections. `port` nil leaves it to `HUB_SERVER_PORT`.
+    /// is more top-level sections. `port` nil leaves it to `HUB_SERVER_PORT`. A provider is of kind
+    /// `openai` unless `kinds` names another for it (`sdwebui`: the fake's WebUI door), and has a
+    /// 20 s timeout unless `timeouts` names another.
     static func yaml(
         folder: URL, service: String?, providers: [(name: String, behaviour: String)], image: [String] = [],
-        batch: String = "{ max_concurrent: 1, queue: 64 }", extra: String = "", port: Int? = 0
+        batch: String = "{ max_concurrent: 1, queue: 64 }", extra: String = "", port: Int? = 0, kinds: [String: String] = [:],
+        timeouts: [String: Double] = [:]
     ) -> String {
         let list = providers.map { provider in
-            "    - { name: \(provider.name), kind: openai, base_url: \"\(service ?? "")/\(provider.behaviour)/v1\", timeout: 20, retry_attempts: 0 }"
+            let kind = kinds[provider.name] ?? "openai"
+            let base = "\(service ?? "")/\(provider.behaviour)" + (kind == "openai" ? "/v1" : "")
+            return "    - { name: \(provider.name), kind: \(kind), base_url: \"\(base)\", timeout: \(timeouts[provider.name] ?? 20), retry_attempts: 0 }"
         }
         return """
             server: { host: 127.0.0.1\(port.map { ", port: \($0)" } ?? "") }
@@ -501,10 +506,11 @@ enum ImageHub {
 
     static func configuration(
         service: String?, providers: [(name: String, behaviour: String)], image: [String] = [], batch: String = "{ max_concurrent: 1, queue: 64 }",
-        extra: String = ""
+        extra: String = "", kinds: [String: String] = [:], timeouts: [String: Double] = [:]
     ) throws -> HubConfiguration {
         try HubConfiguration.parse(
-            yaml: yaml(folder: folder(), service: service, providers: providers, image: image, batch: batch, extra: extra), environment: [:])
+            yaml: yaml(folder: folder(), service: service, providers: providers, image: image, batch: batch, extra: extra, kinds: kinds, timeouts: timeouts),
+            environment: [:])
     }
 
     /// `{"prompt": prompt}`, 64×64.

@@ -63,6 +63,12 @@ public final class JobQueue: Service, Sendable {
         var cancelling: Set<String> = []
         var stopping = false
         var refused = 0
+        /// When each job whose attempt failed in this run went back in the queue: its next
+        /// attempt's wait is measured from then, not from its ``JobRecord/queuedAt``.
+        var requeuedAt: [String: ContinuousClock.Instant] = [:]
+        /// When this run counted the jobs a previous run left: the jobs that run put back (their
+        /// attempts cut off) have waited since then.
+        var runStarted = ContinuousClock.now
         /// Seconds an attempt takes, smoothed; for `Retry-After`.
         var averageRun = 10.0
     }
@@ -157,7 +163,10 @@ public final class JobQueue: Service, Sendable {
     /// unchanged, an unknown one as nil.
     public func cancel(_ id: String) async throws -> JobRecord? {
         if let cancelled = try await store.cancelQueued(id, at: Date()) {
-            state.withLock { $0.queued -= 1 }
+            state.withLock { state in
+                state.queued -= 1
+                state.requeuedAt[id] = nil
+            }
             reportDepth()
             metrics.jobFinished(kind: cancelled.kind, outcome: JobState.cancelled.rawValue)
             waiters.notify(id)
@@ -205,7 +214,10 @@ public final class JobQueue: Service, Sendable {
             // Read before any job of this run can finish: one that does is delivered by its own
             // attempt alone, never by this list too.
             pending = await undelivered()
-            state.withLock { $0.queued = queued }
+            state.withLock { state in
+                state.queued = queued
+                state.runStarted = .now
+            }
             counted.fire()
         } catch {
             // Submissions waiting for the count must not wait forever; they meet the same error.
@@ -251,7 +263,9 @@ public final class JobQueue: Service, Sendable {
                 claimed = nil
             }
             guard let job = claimed else {
+                // The slot was held while looking; a job that ended meanwhile reported it as running.
                 state.withLock { $0.running -= 1 }
+                reportDepth()
                 return
             }
             state.withLock { $0.queued -= 1 }
@@ -262,7 +276,7 @@ public final class JobQueue: Service, Sendable {
 
     private func execute(_ job: JobRecord) async {
         let begun = ContinuousClock.now
-        metrics.laneWait(lane: name, duration: .milliseconds(Int64(max(0, Date().timeIntervalSince(job.queuedAt)) * 1000)))
+        metrics.laneWait(lane: name, duration: waited(job, until: begun))
         let runner = runners[job.kind]
         let timeout = settings.timeout
         let work = Task<[MediaFile], any Error> {
@@ -313,6 +327,8 @@ public final class JobQueue: Service, Sendable {
                 }
                 logger.warning(
                     "job attempt failed; queued again", metadata: ["hub.job": "\(job.id)", "hub.attempt": "\(job.attempts)", "error": "\(failure.message)"])
+                // Noted before the write: once the row is queued, another attempt may take it at once.
+                state.withLock { $0.requeuedAt[job.id] = .now }
                 try await store.requeue(job.id, error: failure.message)
                 state.withLock { $0.queued += 1 }
                 metrics.jobFinished(kind: job.kind, outcome: "retried")
@@ -369,13 +385,26 @@ public final class JobQueue: Service, Sendable {
 
     // MARK: Bookkeeping
 
+    /// How long the attempt of `job` starting at `start` waited in the queue: since the job was
+    /// queued for its first attempt; since it went back in the queue for a later one (since this
+    /// run started, for a job an earlier run put back). The job's ``JobRecord/queuedAt`` keeps its
+    /// first queueing for aging, so it would count earlier attempts' run time as waiting.
+    private func waited(_ job: JobRecord, until start: ContinuousClock.Instant) -> Duration {
+        let requeued = state.withLock { state -> ContinuousClock.Instant? in
+            if let requeued = state.requeuedAt.removeValue(forKey: job.id) { return requeued }
+            return job.attempts > 1 ? state.runStarted : nil
+        }
+        if let requeued { return max(.zero, start - requeued) }
+        return .milliseconds(Int64(max(0, Date().timeIntervalSince(job.queuedAt)) * 1000))
+    }
+
     private func retryAfter(_ state: State) -> Duration {
         let seconds = state.averageRun * Double(max(1, state.queued)) / Double(settings.maxConcurrent)
         return .seconds(Int64(min(3600, max(1, seconds.rounded(.up)))))
     }
 
+    /// Sets the depth gauges; under the lock, so that the last report is the latest state.
     private func reportDepth() {
-        let (queued, running) = state.withLock { ($0.queued, $0.running) }
-        metrics.laneDepth(lane: name, queued: queued, running: running)
+        state.withLock { state in metrics.laneDepth(lane: name, queued: state.queued, running: state.running) }
     }
 }

@@ -20,7 +20,7 @@ public struct JobRecord: Sendable, Hashable {
     public var attempts: Int
     public var maxAttempts: Int
     public var createdAt: Date
-    /// When the job last joined the queue (its creation; a retry keeps it, so it keeps its age).
+    /// When the job joined the queue (its creation; a retry keeps it, so it keeps its age for aging).
     public var queuedAt: Date
     public var startedAt: Date?
     public var finishedAt: Date?

@@ -2,6 +2,7 @@
 import Adapters
 import Engine
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -13,17 +14,39 @@ import Synchronization
 ///
 /// Behaviours (the first path component): `ok` answers at once; `slow` waits ``delay`` first
 /// (settable; `slow<ms>`, e.g. `slow2000`, names its own); `fail` answers 500; `garbage` answers
-/// 200 with base64 that is not a picture. While ``hold()`` is in force every request waits (at
-/// most 30 s) until ``release()``. Requests are counted per prompt when they arrive.
+/// 200 with base64 that is not a picture; `scripted` lets the prompt decide (`fail:…` answers 500
+/// every time, `flaky:…` answers 500 the first time that prompt arrives, anything else is `ok`).
+///
+/// `url-ok`, `url-big`, `url-big-chunked` and `url-stall` answer a `url` result pointing back at
+/// the service, `GET /files/<kind>?prompt=…`, which serves the prompt's picture (`ok`), a body of
+/// ``bigBytes`` with its `Content-Length` (`big`) or streamed without one (`big-chunked`), or the
+/// picture's first bytes and then nothing until the test ends (`stall`); ``fileFetches`` lists the
+/// kinds fetched.
+///
+/// `POST /<behaviour>/sdapi/v1/txt2img` is the Stable Diffusion WebUI's door: `ok` answers
+/// `{"images": [base64 PNG]}` (one per `batch_size`), `fail` answers 500 and `garbage` an image
+/// that is not a picture.
+///
+/// While ``hold()`` is in force every request waits (at most 30 s) until ``release()``. Requests
+/// are counted per prompt when they arrive.
 final class FakeImageService: Sendable {
     /// One request as it arrived.
     struct Received: Sendable {
         let behaviour: String
         let prompt: String
         let authorization: String?
+        /// `openai` (`/v1/images/generations`) or `sdwebui` (`/sdapi/v1/txt2img`).
+        var api = "openai"
+        /// The request's JSON body.
+        var body: JSONValue? = nil
     }
 
+    /// Bytes `GET /files/big` and `/files/big-chunked` serve: more than any cap a test sets.
+    static let bigBytes = 256 << 10
+
     private let recorded = Mutex([Received]())
+    private let fetchedFiles = Mutex([String]())
+    private let address = Mutex("")
     private let holding = Atomic<Bool>(false)
     private let stopping = Atomic<Bool>(false)
     private let inFlight = Atomic<Int>(0)
@@ -57,6 +80,9 @@ final class FakeImageService: Sendable {
     func count(behaviour: String) -> Int {
         recorded.withLock { $0.count { $0.behaviour == behaviour } }
     }
+
+    /// The kinds of `GET /files/<kind>` requests so far, in order.
+    var fileFetches: [String] { fetchedFiles.withLock { $0 } }
 
     /// Requests being answered now.
     var inProgress: Int { inFlight.load(ordering: .acquiring) }
@@ -129,13 +155,26 @@ final class FakeImageService: Sendable {
             let bytes = try await request.body.collect(upTo: 1 << 20)
             let json = try? JSONValue(parsing: bytes.readableBytesView)
             let prompt = json?["prompt"]?.stringValue ?? ""
-            self.recorded.withLock { $0.append(Received(behaviour: behaviour, prompt: prompt, authorization: request.headers[.authorization])) }
+            // How many requests for this prompt came before this one (`flaky:` fails the first).
+            let earlier = self.recorded.withLock { recorded in
+                let earlier = recorded.count { $0.prompt == prompt }
+                recorded.append(Received(behaviour: behaviour, prompt: prompt, authorization: request.headers[.authorization], body: json))
+                return earlier
+            }
             self.inFlight.add(1, ordering: .acquiringAndReleasing)
             defer { self.inFlight.subtract(1, ordering: .acquiringAndReleasing) }
             try await self.wait(while: { self.holding.load(ordering: .acquiring) }, atMost: .seconds(30))
             switch behaviour {
             case "ok":
                 break
+            case "scripted" where prompt.hasPrefix("fail:") || (prompt.hasPrefix("flaky:") && earlier == 0):
+                return Response.json(.internalServerError, ["error": ["message": "GPU on fire", "type": "server_error"]])
+            case "scripted":
+                break
+            case let name where name.hasPrefix("url-"):
+                let query = prompt.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+                let url = "\(self.address.withLock { $0 })/files/\(name.dropFirst(4))?prompt=\(query)"
+                return Response.json(.ok, ["created": 1_717_000_000, "data": [["url": .string(url)]]])
             case "slow":
                 try await self.pause(self.delay)
             case let name where name.hasPrefix("slow"):
@@ -153,6 +192,62 @@ final class FakeImageService: Sendable {
             self.finished.add(1, ordering: .acquiringAndReleasing)
             return Response.json(.ok, ["created": 1_717_000_000, "data": .array(Array(repeating: ["b64_json": picture], count: count))])
         }
+        router.post("/:behaviour/sdapi/v1/txt2img") { request, context -> Response in
+            let behaviour = try context.parameters.require("behaviour")
+            let bytes = try await request.body.collect(upTo: 1 << 20)
+            let json = try? JSONValue(parsing: bytes.readableBytesView)
+            let prompt = json?["prompt"]?.stringValue ?? ""
+            self.recorded.withLock {
+                $0.append(Received(behaviour: behaviour, prompt: prompt, authorization: request.headers[.authorization], api: "sdwebui", body: json))
+            }
+            try await self.wait(while: { self.holding.load(ordering: .acquiring) }, atMost: .seconds(30))
+            switch behaviour {
+            case "ok":
+                let count = max(1, min(8, Int(json?["batch_size"]?.int64Value ?? 1)))
+                let picture = JSONValue.string(Data(Self.png(for: prompt)).base64EncodedString())
+                self.finished.add(1, ordering: .acquiringAndReleasing)
+                return Response.json(.ok, ["images": .array(Array(repeating: picture, count: count)), "parameters": [:], "info": "{}"])
+            case "fail":
+                return Response.json(.internalServerError, ["error": "OutOfMemoryError", "detail": "CUDA out of memory"])
+            case "garbage":
+                return Response.json(.ok, ["images": [.string(Data("not a picture".utf8).base64EncodedString())]])
+            default:
+                return Response.json(.notFound, ["detail": .string("no behaviour \(behaviour)")])
+            }
+        }
+        router.get("/files/:kind") { request, context -> Response in
+            let kind = try context.parameters.require("kind")
+            self.fetchedFiles.withLock { $0.append(kind) }
+            let picture = Self.png(for: request.uri.queryParameters.get("prompt") ?? "")
+            let padded = picture + [UInt8](repeating: 0, count: Self.bigBytes - picture.count)
+            let headers: HTTPFields = [.contentType: "image/png"]
+            switch kind {
+            case "ok":
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: picture)))
+            case "big":
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: padded)))
+            case "big-chunked":
+                return Response(
+                    status: .ok, headers: headers,
+                    body: ResponseBody { writer in
+                        for start in stride(from: 0, to: padded.count, by: 8192) {
+                            try await writer.write(ByteBuffer(bytes: padded[start..<min(start + 8192, padded.count)]))
+                        }
+                        try await writer.finish(nil)
+                    })
+            case "stall":
+                return Response(
+                    status: .ok, headers: headers,
+                    body: ResponseBody { writer in
+                        try await writer.write(ByteBuffer(bytes: picture.prefix(16)))
+                        try await self.pause(.seconds(60))
+                        try await writer.write(ByteBuffer(bytes: picture.dropFirst(16)))
+                        try await writer.finish(nil)
+                    })
+            default:
+                return Response(status: .notFound)
+            }
+        }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         return try await app.test(.live) { client in
             // Held or slow handlers end when the test is over, so the server can stop.
@@ -160,7 +255,9 @@ final class FakeImageService: Sendable {
                 stopping.store(true, ordering: .releasing)
                 release()
             }
-            return try await body("http://127.0.0.1:\(client.port!)")
+            let base = "http://127.0.0.1:\(client.port!)"
+            address.withLock { $0 = base }
+            return try await body(base)
         }
     }
 
