@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Logging
+import MetricsTestKit
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -74,6 +75,51 @@ private final class ConcurrencyProbe: Sendable {
         lane.close()
         try await withTimeLimit(.seconds(10)) { await lane.run() }
         #expect(order.withLock { $0 } == Array(0..<50))
+    }
+
+    /// The gauges follow the lane: a queued job shows at once, and when many jobs end together the
+    /// last report is the latest state (each end is counted and reported under one lock).
+    @Test func theDepthGaugesFollowTheLaneWhenJobsEndTogether() async throws {
+        let recorded = TestMetrics()
+        let lane = Lane(name: "test", maxConcurrent: 16, queueLimit: 100, metrics: HubMetrics(factory: recorded))
+        @Sendable func gauge(_ label: String) throws -> Double? { try recorded.expectGauge(label, [("lane", "test")]).lastValue }
+        let probe = ConcurrencyProbe()
+        try await withTimeLimit(.seconds(60)) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await lane.run() }
+                // A failed check must not leave the lane running (the group would wait for it).
+                let gates = Mutex<[Gate]>([])
+                defer {
+                    for gate in gates.withLock({ $0 }) { gate.open() }
+                    lane.close()
+                }
+                var starts = probe.starts.makeAsyncIterator()
+                for round in 0..<300 {
+                    let gate = Gate()
+                    gates.withLock { $0.append(gate) }
+                    for job in 0..<17 {
+                        lane.submit {
+                            probe.begin(job)
+                            await gate.wait()
+                            probe.end(job)
+                        }
+                    }
+                    for _ in 0..<16 { _ = await starts.next() }
+                    // Sixteen run; the seventeenth waits, and the gauge says so before anything ends.
+                    try await eventually { lane.queuedCount == 1 }
+                    let queued = try gauge("hub_lane_queued")
+                    try #require(queued == 1, "round \(round): hub_lane_queued is \(String(describing: queued))")
+                    gate.open()
+                    _ = await starts.next()
+                    try await eventually { lane.runningCount == 0 && probe.finished.count == 17 * (round + 1) }
+                    let running = try gauge("hub_lane_running")
+                    try #require(running == 0, "round \(round): hub_lane_running is \(String(describing: running)) with nothing running")
+                    #expect(try gauge("hub_lane_queued") == 0, "round \(round)")
+                }
+                lane.close()
+                try await group.waitForAll()
+            }
+        }
     }
 
     @Test func refusesWhenTheQueueIsFull() {

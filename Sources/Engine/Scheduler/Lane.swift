@@ -19,7 +19,9 @@ public final class Lane: Service, Sendable {
     public let name: String
     public let maxConcurrent: Int
     private let queue: BoundedQueue<Job>
-    private let inFlight = Atomic<Int>(0)
+    /// Jobs running now; changed and reported to the gauges under its lock, so that the last
+    /// report is the latest state even when jobs end together.
+    private let inFlight = Mutex<Int>(0)
     private let refused = Atomic<Int>(0)
 
     private let metrics: HubMetrics
@@ -51,7 +53,18 @@ public final class Lane: Service, Sendable {
             metrics.laneRefused(lane: name)
             return false
         }
+        adjustRunning(by: 0)
         return true
+    }
+
+    /// Changes the running count by `delta` and reports the lane's depth, both under one lock.
+    @discardableResult
+    private func adjustRunning(by delta: Int) -> Int {
+        inFlight.withLock { running in
+            running += delta
+            metrics.laneDepth(lane: name, queued: queue.count, running: running)
+            return running
+        }
     }
 
     /// What runs and waits now, the limits, and the refusals so far.
@@ -64,7 +77,7 @@ public final class Lane: Service, Sendable {
     /// Jobs waiting to start.
     public var queuedCount: Int { queue.count }
     /// Jobs running now.
-    public var runningCount: Int { inFlight.load(ordering: .relaxed) }
+    public var runningCount: Int { inFlight.withLock { $0 } }
 
     public func run() async {
         await withGracefulShutdownHandler {
@@ -78,12 +91,10 @@ public final class Lane: Service, Sendable {
                     }
                     guard let job = await queue.next() else { break }
                     running += 1
-                    let now = inFlight.add(1, ordering: .relaxed).newValue
-                    metrics.laneDepth(lane: name, queued: queue.count, running: now)
+                    adjustRunning(by: 1)
                     group.addTask {
                         await job()
-                        let now = self.inFlight.subtract(1, ordering: .relaxed).newValue
-                        self.metrics.laneDepth(lane: self.name, queued: self.queue.count, running: now)
+                        self.adjustRunning(by: -1)
                     }
                 }
                 await group.waitForAll()
