@@ -10,8 +10,8 @@ import Testing
 /// `/draw` on the chat page in a real browser (headless Chromium driven by
 /// `Support/draw_browser.py`): the acknowledgement names the queue, the picture arrives as an
 /// answer of its own and loads from the hub's `/media/`, and after a reload the history shows it
-/// again; no picture but the hub's own is ever shown as an image. Screenshots land in
-/// `.build/test-output/web-browser/draw/`.
+/// again; no picture but the hub's own is ever shown as an image; a draw that fails is said in the
+/// hub's words, with no picture. Screenshots land in `.build/test-output/web-browser/draw*/`.
 @Suite(.serialized, .timeLimit(.minutes(3)), .needsBrowser)
 struct WebDrawBrowserTests {
     /// Image syntax and markup that must stay text on the page: pictures from elsewhere, a path that
@@ -41,6 +41,7 @@ struct WebDrawBrowserTests {
                             - { name: painter, kind: openai, base_url: "\(imageBase)/ok/v1", timeout: 10, retry_attempts: 0 }
                           width: 64
                           height: 64
+                          job_attempts: 2
                         """)
                 configuration.storage.mediaDir = FileManager.default.temporaryDirectory.appendingPathComponent("hub-draw-\(UUID().uuidString)").path
                 return try await TestHub.run(configuration) { (port: Int, _: any TestClientProtocol) async throws in
@@ -84,5 +85,22 @@ struct WebDrawBrowserTests {
         for name in ["drawn.png", "foreign-pictures.png", "history.png", "final.png"] {
             #expect(screenshots.contains(name), "\(name)")
         }
+    }
+
+    @Test func aDrawThatFailsIsSaidInTheHubsWordsWithNoPicture() async throws {
+        let folder = WebBrowserTests.screenshotFolder("draw-failed")
+        // The same provider draws the first prompt and fails every attempt at the second.
+        let images = FakeImageService(failing: ["a doomed kite"])
+        let found = try await drive(images, folder: folder, ["--prompt", "a red kite", "--fail-prompt", "a doomed kite"])
+        #expect(found["picture"]?["loaded"] == true, "the first draw shows its picture: \(found.compactJSON)")
+        #expect((found["failure_acknowledgement"]?.stringValue ?? "").contains("a doomed kite"), "\(found.compactJSON)")
+        let failure = found["failure"]?.stringValue ?? ""
+        #expect(failure == "Sorry, I couldn't draw “a doomed kite”: the image service answered HTTP 500: GPU on fire", "\(failure)")
+        #expect(found["failure_result_bubbles"] == 0, "no answer but the note: \(found.compactJSON)")
+        #expect(found["images_after_failure"] == found["images_before_failure"], "\(found.compactJSON)")
+        #expect(images.count("a doomed kite") == 2, "image.job_attempts: 2")
+        #expect(images.answered == 1, "only the first prompt was drawn")
+        let screenshots = Screenshots.check(found)
+        #expect(screenshots.contains("failed-draw.png"))
     }
 }

@@ -13,8 +13,10 @@ import Synchronization
 ///
 /// Behaviours (the first path component): `ok` answers at once; `slow` waits ``delay`` first
 /// (settable; `slow<ms>`, e.g. `slow2000`, names its own); `fail` answers 500; `garbage` answers
-/// 200 with base64 that is not a picture. While ``hold()`` is in force every request waits (at
-/// most 30 s) until ``release()``. Requests are counted per prompt when they arrive.
+/// 200 with base64 that is not a picture. A prompt among `failing` is answered as by `fail` whatever
+/// the behaviour, so one provider can draw one prompt and fail another. While ``hold()`` is in force
+/// every request waits (at most 30 s) until ``release()``. Requests are counted per prompt when
+/// they arrive.
 final class FakeImageService: Sendable {
     /// One request as it arrived.
     struct Received: Sendable {
@@ -29,9 +31,11 @@ final class FakeImageService: Sendable {
     private let inFlight = Atomic<Int>(0)
     private let finished = Atomic<Int>(0)
     private let slowDelay: Mutex<Duration>
+    private let failing: Set<String>
 
-    init(delay: Duration = .milliseconds(1500)) {
+    init(delay: Duration = .milliseconds(1500), failing: Set<String> = []) {
         slowDelay = Mutex(delay)
+        self.failing = failing
     }
 
     /// How long `slow` waits.
@@ -133,7 +137,7 @@ final class FakeImageService: Sendable {
             self.inFlight.add(1, ordering: .acquiringAndReleasing)
             defer { self.inFlight.subtract(1, ordering: .acquiringAndReleasing) }
             try await self.wait(while: { self.holding.load(ordering: .acquiring) }, atMost: .seconds(30))
-            switch behaviour {
+            switch self.failing.contains(prompt) ? "fail" : behaviour {
             case "ok":
                 break
             case "slow":

@@ -13,7 +13,8 @@ Markdown and a Markdown link: the answer shows the picture as its one <img>, the
 and every TEXT literally, nowhere in the transcript is another <img>, and no markup ran
 (window.__hubXSS stays unset).
 Then reload and find the picture in the history (and, with --foreign-picture, the same findings
-again as the history renders them). With --fail-prompt, a second /draw whose job fails shows the failure as an error.
+again as the history renders them). With --fail-prompt, a second /draw whose job fails shows the
+failure as an error note answering it, and no picture comes for it.
 Prints one JSON line of findings and exits 0; on a failed check prints what went wrong, saves
 DIR/failure.png and DIR/console.log, and exits 1.
 """
@@ -138,11 +139,19 @@ class DrawRun(Run):
         self.check_console("the history")
 
     def failure(self):
+        before = self.js(TRANSCRIPT, None)["images"]
         message_id = self.send("/draw " + self.args.fail_prompt)
-        self.watch_answer(message_id)
+        text, _ = self.watch_answer(message_id)
+        self.found["failure_acknowledgement"] = text
         self.wait("the failure note", lambda: self.error_notes(message_id + "-result"))
         self.found["failure"] = self.error_notes(message_id + "-result")[0]
+        # The note is the job's one result (a job is delivered once, picture or failure): a picture
+        # would have been an answer of its own with the note's id, and an <img> in the transcript.
+        self.found["failure_result_bubbles"] = len(self.find(f'#messages .message.assistant[data-id="{message_id}-result"]'))
+        self.found["images_before_failure"] = before
+        self.found["images_after_failure"] = self.js(TRANSCRIPT, None)["images"]
         self.screenshot("failed-draw.png")
+        self.check_console("the failed draw")
 
     def run(self):
         self.start()
