@@ -11,7 +11,7 @@ import Testing
 /// `Support/admin_browser.py`): the key form, then a connected bot with its heartbeat, the
 /// providers, the usage chart drawn as SVG over a day of history and the traffic of now, the lanes
 /// and the warnings the hub logged; markup in a model's name and in a logged error shows as text.
-/// Screenshots land in `.build/test-output/admin-browser/`.
+/// Screenshots land in `.build/test-output/admin-browser/`; the test prints their paths.
 @Suite(.serialized, .timeLimit(.minutes(3)), .needsBrowser)
 struct AdminBrowserTests {
     static var screenshotFolder: String {
@@ -85,8 +85,10 @@ struct AdminBrowserTests {
         #expect(found["xss_shown_as_text"] == true)
         #expect(found["reload_kept_key"] == true)
         #expect(found["forgot_key"] == true)
-        for name in ["key-refused.png", "dashboard.png", "chart.png", "errors.png", "mobile.png"] {
-            #expect(FileManager.default.fileExists(atPath: "\(folder)/\(name)"), "\(name)")
+        // Each screenshot the script took is named in the test's output and is a PNG with a picture.
+        let screenshots = Screenshots.check(found)
+        for name in ["key-refused.png", "dashboard.png", "chart.png", "errors.png", "mobile.png", "mobile-chart.png", "mobile-full.png"] {
+            #expect(screenshots.contains(name), "\(name)")
         }
     }
 }

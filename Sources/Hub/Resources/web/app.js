@@ -181,6 +181,11 @@
     let m;
     while ((m = URL_OR_LINK.exec(text)) !== null) {
       if (m[1] !== undefined) {
+        // `![alt](url)` is image syntax, not a link: it stays text (its URL is still linked below).
+        if (m.index > 0 && text[m.index - 1] === "!") {
+          URL_OR_LINK.lastIndex = m.index + 1;
+          continue;
+        }
         if (m.index > last) parent.appendChild(document.createTextNode(text.slice(last, m.index)));
         appendLink(parent, m[2], m[1]);
         last = m.index + m[0].length;
