@@ -52,7 +52,8 @@ struct STTSettings: ConfigurationSection {
     /// The implementations this build has.
     static let kinds = ["pocketsphinx", "openai"]
 
-    /// Largest audio upload to the recognition routes (OpenAI's limit by default: 25 MiB).
+    /// Largest audio upload to the recognition routes (OpenAI's limit by default: 25 MiB), and the
+    /// most a fetch on a user's behalf reads (voice message and picture URLs).
     var maxUploadBytes = 25 << 20
     var providers: [ProviderSettings] = [ProviderSettings(name: "sphinx", kind: "pocketsphinx")]
 

@@ -26,8 +26,9 @@ struct VoiceSettings: ConfigurationSection {
     var maxClipSeconds: Double = 30
     /// Most clips for one answer.
     var maxClips = 10
-    /// Hosts (names or addresses) a voice message's URL may point at although they are private or
-    /// loopback: where the OneBot implementation serves its files on a LAN.
+    /// Hosts (names or addresses) a voice message's or an image service's result URL may point at
+    /// although they are private or loopback: where the OneBot implementation or the image service
+    /// serves its files on a LAN.
     var allowedHosts: [String] = []
     /// Token voice clients present (`Authorization: Bearer`, or `?token=` from a browser); none
     /// means the door is open. `HUB_VOICE_ACCESS_TOKEN`.
