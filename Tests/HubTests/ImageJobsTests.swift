@@ -547,6 +547,12 @@ enum ImageHub {
         return try #require(answer.json)
     }
 
+    /// `lanes` of `/api/v1/system/resources`.
+    static func lanes(_ port: Int) async throws -> JSONValue {
+        let answer = try await call(port, .GET, "/api/v1/system/resources")
+        return try #require(answer.json?["lanes"], "\(answer)")
+    }
+
     /// Polls `condition` until it holds (bounded).
     static func until(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
