@@ -473,11 +473,12 @@ enum ImageHub {
     }
 
     /// The YAML of a hub whose image providers are `providers` (name, behaviour) of the fake
-    /// service at `service`, each tried once per attempt; `image` lines go under `image:`, `extra`
-    /// is more top-level sections. `port` nil leaves it to `HUB_SERVER_PORT`.
+    /// service at `service`, each tried once per attempt; `image` lines go under `image:`, `lanes`
+    /// are more entries of `lanes:` (after `batch`), `extra` is more top-level sections. `port` nil
+    /// leaves it to `HUB_SERVER_PORT`.
     static func yaml(
         folder: URL, service: String?, providers: [(name: String, behaviour: String)], image: [String] = [],
-        batch: String = "{ max_concurrent: 1, queue: 64 }", extra: String = "", port: Int? = 0
+        batch: String = "{ max_concurrent: 1, queue: 64 }", lanes: String? = nil, extra: String = "", port: Int? = 0
     ) -> String {
         let list = providers.map { provider in
             "    - { name: \(provider.name), kind: openai, base_url: \"\(service ?? "")/\(provider.behaviour)/v1\", timeout: 20, retry_attempts: 0 }"
@@ -489,7 +490,7 @@ enum ImageHub {
               media_dir: "\(folder.appendingPathComponent("media").path)"
             onebot: { access_token: \(TestHub.token), secret: \(TestHub.secret), action_timeout: 5 }
             chat: { rate_limit: { per_user: "off", per_group: "off" } }
-            lanes: { batch: \(batch) }
+            lanes: { batch: \(batch)\(lanes.map { ", " + $0 } ?? "") }
             image:
               providers:\(list.isEmpty ? " []" : "\n" + list.joined(separator: "\n"))
               width: 64
@@ -501,10 +502,11 @@ enum ImageHub {
 
     static func configuration(
         service: String?, providers: [(name: String, behaviour: String)], image: [String] = [], batch: String = "{ max_concurrent: 1, queue: 64 }",
-        extra: String = ""
+        lanes: String? = nil, extra: String = ""
     ) throws -> HubConfiguration {
         try HubConfiguration.parse(
-            yaml: yaml(folder: folder(), service: service, providers: providers, image: image, batch: batch, extra: extra), environment: [:])
+            yaml: yaml(folder: folder(), service: service, providers: providers, image: image, batch: batch, lanes: lanes, extra: extra),
+            environment: [:])
     }
 
     /// `{"prompt": prompt}`, 64×64.
