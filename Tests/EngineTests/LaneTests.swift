@@ -123,11 +123,62 @@ private final class ConcurrencyProbe: Sendable {
     }
 
     @Test func refusesWhenTheQueueIsFull() {
+        // Not running yet: it holds the job to start first and the two to wait behind it.
         let lane = Lane(name: "small", maxConcurrent: 1, queueLimit: 2)
         #expect(lane.submit {})
         #expect(lane.submit {})
+        #expect(lane.submit {})
         #expect(!lane.submit {})
-        #expect(lane.queuedCount == 2)
+        #expect(lane.queuedCount == 3)
+        #expect(lane.snapshot == LaneSnapshot(running: 0, queued: 3, maxConcurrent: 1, queueLimit: 2, refused: 1))
+    }
+
+    /// A burst that reaches an idle lane is refused only beyond `maxConcurrent` running and
+    /// `queueLimit` waiting: the jobs about to start do not take the waiting ones' places.
+    @Test func aBurstIsRefusedOnlyOnceRunningAndWaitingAreFull() async throws {
+        let lane = Lane(name: "burst", maxConcurrent: 2, queueLimit: 2)
+        let probe = ConcurrencyProbe()
+        let gate = Gate()
+        try await withTimeLimit(.seconds(10)) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await lane.run() }
+                defer { gate.open() }
+                // The lane runs: a first job has come and gone.
+                var starts = probe.starts.makeAsyncIterator()
+                lane.submit {
+                    probe.begin(0)
+                    probe.end(0)
+                }
+                #expect(await starts.next() == 0)
+                let accepted = (1...4).map { job in
+                    lane.submit {
+                        probe.begin(job)
+                        await gate.wait()
+                        probe.end(job)
+                    }
+                }
+                #expect(accepted == [true, true, true, true])
+                #expect(!lane.submit {})
+                for _ in 0..<2 { _ = await starts.next() }
+                while lane.queuedCount > 2 {
+                    try Task.checkCancellation()
+                    await Task.yield()
+                }
+                #expect(lane.snapshot == LaneSnapshot(running: 2, queued: 2, maxConcurrent: 2, queueLimit: 2, refused: 1))
+                // As the running jobs end, the waiting ones start; a place is free again once one has ended.
+                gate.open()
+                while probe.finished.count < 5 {
+                    try Task.checkCancellation()
+                    await Task.yield()
+                }
+                #expect(lane.submit {})
+                lane.close()
+                try await group.waitForAll()
+            }
+        }
+        #expect(probe.highWater == 2)
+        #expect(probe.finished.sorted() == [0, 1, 2, 3, 4])
+        #expect(lane.snapshot.refused == 1)
     }
 
     @Test func closeFinishesQueuedJobsAndRefusesNewOnes() async throws {

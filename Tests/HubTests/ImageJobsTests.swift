@@ -473,14 +473,14 @@ enum ImageHub {
     }
 
     /// The YAML of a hub whose image providers are `providers` (name, behaviour) of the fake
-    /// service at `service`, each tried once per attempt; `image` lines go under `image:`, `extra`
-    /// is more top-level sections. `port` nil leaves it to `HUB_SERVER_PORT`. A provider is of kind
-    /// `openai` unless `kinds` names another for it (`sdwebui`: the fake's WebUI door), and has a
-    /// 20 s timeout unless `timeouts` names another.
+    /// service at `service`, each tried once per attempt; `image` lines go under `image:`, `lanes`
+    /// are more entries of `lanes:` (after `batch`), `extra` is more top-level sections. `port` nil
+    /// leaves it to `HUB_SERVER_PORT`. A provider is of kind `openai` unless `kinds` names another
+    /// for it (`sdwebui`: the fake's WebUI door), and has a 20 s timeout unless `timeouts` names another.
     static func yaml(
         folder: URL, service: String?, providers: [(name: String, behaviour: String)], image: [String] = [],
-        batch: String = "{ max_concurrent: 1, queue: 64 }", extra: String = "", port: Int? = 0, kinds: [String: String] = [:],
-        timeouts: [String: Double] = [:]
+        batch: String = "{ max_concurrent: 1, queue: 64 }", lanes: String? = nil, extra: String = "", port: Int? = 0,
+        kinds: [String: String] = [:], timeouts: [String: Double] = [:]
     ) -> String {
         let list = providers.map { provider in
             let kind = kinds[provider.name] ?? "openai"
@@ -494,7 +494,7 @@ enum ImageHub {
               media_dir: "\(folder.appendingPathComponent("media").path)"
             onebot: { access_token: \(TestHub.token), secret: \(TestHub.secret), action_timeout: 5 }
             chat: { rate_limit: { per_user: "off", per_group: "off" } }
-            lanes: { batch: \(batch) }
+            lanes: { batch: \(batch)\(lanes.map { ", " + $0 } ?? "") }
             image:
               providers:\(list.isEmpty ? " []" : "\n" + list.joined(separator: "\n"))
               width: 64
@@ -506,10 +506,12 @@ enum ImageHub {
 
     static func configuration(
         service: String?, providers: [(name: String, behaviour: String)], image: [String] = [], batch: String = "{ max_concurrent: 1, queue: 64 }",
-        extra: String = "", kinds: [String: String] = [:], timeouts: [String: Double] = [:]
+        lanes: String? = nil, extra: String = "", kinds: [String: String] = [:], timeouts: [String: Double] = [:]
     ) throws -> HubConfiguration {
         try HubConfiguration.parse(
-            yaml: yaml(folder: folder(), service: service, providers: providers, image: image, batch: batch, extra: extra, kinds: kinds, timeouts: timeouts),
+            yaml: yaml(
+                folder: folder(), service: service, providers: providers, image: image, batch: batch, lanes: lanes, extra: extra, kinds: kinds,
+                timeouts: timeouts),
             environment: [:])
     }
 
@@ -551,6 +553,12 @@ enum ImageHub {
         let answer = try await call(port, .GET, "/api/v1/task/status/\(id)", key: key)
         try #require(answer.status == 200, "status of \(id): \(answer)")
         return try #require(answer.json)
+    }
+
+    /// `lanes` of `/api/v1/system/resources`.
+    static func lanes(_ port: Int) async throws -> JSONValue {
+        let answer = try await call(port, .GET, "/api/v1/system/resources")
+        return try #require(answer.json?["lanes"], "\(answer)")
     }
 
     /// Polls `condition` until it holds (bounded).

@@ -4,10 +4,12 @@ import Synchronization
 
 /// A lane of work with its own concurrency limit and a bounded queue.
 ///
-/// ``submit(_:)`` never waits: it queues the job or refuses it at once when the queue is full, so
-/// a caller can answer "busy" instead of piling up work. ``run()`` (a `Service`) executes queued jobs
-/// with at most `maxConcurrent` at a time. On graceful shutdown the lane stops taking jobs,
-/// finishes the ones already queued, and returns.
+/// ``submit(_:)`` never waits: it queues the job, or refuses it at once when `maxConcurrent` jobs
+/// run and `queueLimit` wait, so a caller can answer "busy" instead of piling up work. It counts
+/// the jobs it took and that have not finished, so a burst that arrives while jobs are starting is
+/// not refused while a slot is free. ``run()`` (a `Service`) executes queued jobs with at most
+/// `maxConcurrent` at a time. On graceful shutdown the lane stops taking jobs, finishes the ones
+/// already queued, and returns.
 ///
 /// ```swift
 /// let lane = Lane(name: "realtime", maxConcurrent: 256, queueLimit: 4096)
@@ -18,7 +20,13 @@ public final class Lane: Service, Sendable {
 
     public let name: String
     public let maxConcurrent: Int
+    /// Jobs that may wait while `maxConcurrent` run.
+    public let queueLimit: Int
+    /// Jobs taken and not finished (running or waiting) at most: `maxConcurrent + queueLimit`.
+    private let admissionLimit: Int
     private let queue: BoundedQueue<Job>
+    /// Jobs taken and not finished.
+    private let admitted = Atomic<Int>(0)
     /// Jobs running now; changed and reported to the gauges under its lock, so that the last
     /// report is the latest state even when jobs end together.
     private let inFlight = Mutex<Int>(0)
@@ -33,7 +41,12 @@ public final class Lane: Service, Sendable {
         self.metrics = metrics
         self.name = name
         self.maxConcurrent = max(1, maxConcurrent)
-        self.queue = BoundedQueue(capacity: queueLimit)
+        self.queueLimit = max(0, queueLimit)
+        let (sum, overflow) = self.maxConcurrent.addingReportingOverflow(self.queueLimit)
+        admissionLimit = overflow ? .max : sum
+        // Jobs wait in the queue also while a slot is free and the runner is about to take them,
+        // so its bound is the lane's whole admission limit; `submit` enforces the split.
+        self.queue = BoundedQueue(capacity: admissionLimit)
     }
 
     /// Queues `job`; false when the lane is full or shut down.
@@ -42,16 +55,17 @@ public final class Lane: Service, Sendable {
         let queued = ContinuousClock.now
         let metrics = self.metrics
         let name = self.name
-        let timed: Job = {
+        let timed: Job = { [self] in
             let started = ContinuousClock.now
             metrics.laneWait(lane: name, duration: started - queued)
             await job()
             metrics.laneRun(lane: name, duration: .now - started)
+            admitted.subtract(1, ordering: .relaxed)
         }
+        guard admit() else { return refuse() }
         guard queue.tryEnqueue(timed) else {
-            refused.add(1, ordering: .relaxed)
-            metrics.laneRefused(lane: name)
-            return false
+            admitted.subtract(1, ordering: .relaxed)
+            return refuse()
         }
         adjustRunning(by: 0)
         return true
@@ -67,10 +81,28 @@ public final class Lane: Service, Sendable {
         }
     }
 
+    /// Counts one more job taken; false when `maxConcurrent + queueLimit` are taken already.
+    private func admit() -> Bool {
+        var current = admitted.load(ordering: .relaxed)
+        while current < admissionLimit {
+            let (exchanged, original) = admitted.compareExchange(expected: current, desired: current + 1, ordering: .relaxed)
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
+
+    /// Counts and reports a refusal; false, for `submit` to return.
+    private func refuse() -> Bool {
+        refused.add(1, ordering: .relaxed)
+        metrics.laneRefused(lane: name)
+        return false
+    }
+
     /// What runs and waits now, the limits, and the refusals so far.
     public var snapshot: LaneSnapshot {
         LaneSnapshot(
-            running: runningCount, queued: queuedCount, maxConcurrent: maxConcurrent, queueLimit: queue.capacity,
+            running: runningCount, queued: queuedCount, maxConcurrent: maxConcurrent, queueLimit: queueLimit,
             refused: refused.load(ordering: .relaxed))
     }
 

@@ -15,18 +15,22 @@ final class FakeSpeechService: Sendable {
         case serverError
         /// 429 with `Retry-After: 1`.
         case rateLimited
-        /// Answers nothing until ``release()`` (at most 10 s): past any small timeout.
+        /// Answers nothing until ``release()`` (at most its `stallLimit`, 10 s unless told): past
+        /// any small timeout.
         case stall
         /// 200 with bytes that are neither audio nor JSON (labelled `audio/wav` / `application/json`).
         case garbage
     }
 
     let failure: Failure
+    /// Longest a stall lasts.
+    let stallLimit: Duration
     private let count = Atomic<Int>(0)
     private let released = Atomic<Bool>(false)
 
-    init(_ failure: Failure) {
+    init(_ failure: Failure, stallLimit: Duration = .seconds(10)) {
         self.failure = failure
+        self.stallLimit = stallLimit
     }
 
     /// Requests received so far.
@@ -49,7 +53,7 @@ final class FakeSpeechService: Sendable {
                     response.headers[.retryAfter] = "1"
                     return response
                 case .stall:
-                    let deadline = ContinuousClock.now + .seconds(10)
+                    let deadline = ContinuousClock.now + self.stallLimit
                     while !self.released.load(ordering: .acquiring), ContinuousClock.now < deadline {
                         try await Task.sleep(for: .milliseconds(10))
                     }

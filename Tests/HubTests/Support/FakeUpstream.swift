@@ -12,7 +12,7 @@ import Synchronization
 /// `echo: <last user message>`, records every request, and misbehaves when the message asks it to
 /// ("slow" waits, "fail" answers 500, "complain" 502 with the message in its error; streamed,
 /// "slowly" sends word by word and "break" drops the connection halfway through; "held" waits
-/// until ``release()``, at most 10 s). Every answer first
+/// until ``release()``, at most `holdLimit`, 10 s unless told). Every answer first
 /// waits `answerDelay`; the upstream records its peak number of requests in flight and how many
 /// word-by-word streams ended early because the hub went away.
 final class FakeUpstream: Sendable {
@@ -26,12 +26,18 @@ final class FakeUpstream: Sendable {
     let slowDelay: Duration
     let streamPause: Duration
     let answerDelay: Duration
+    /// Longest a "held" request waits.
+    let holdLimit: Duration
     private let released = Atomic<Bool>(false)
     private let inFlight = Atomic<Int>(0)
     private let peakInFlight = Atomic<Int>(0)
     private let abandoned = Atomic<Int>(0)
 
-    init(slowDelay: Duration = .milliseconds(1500), streamPause: Duration = .milliseconds(120), answerDelay: Duration = .zero) {
+    init(
+        slowDelay: Duration = .milliseconds(1500), streamPause: Duration = .milliseconds(120), answerDelay: Duration = .zero,
+        holdLimit: Duration = .seconds(10)
+    ) {
+        self.holdLimit = holdLimit
         self.slowDelay = slowDelay
         self.streamPause = streamPause
         self.answerDelay = answerDelay
@@ -70,7 +76,7 @@ final class FakeUpstream: Sendable {
             _ = self.peakInFlight.max(now, ordering: .acquiringAndReleasing)
             if self.answerDelay > .zero { try await Task.sleep(for: self.answerDelay) }
             if last.contains("held") {
-                let deadline = ContinuousClock.now + .seconds(10)
+                let deadline = ContinuousClock.now + self.holdLimit
                 while !self.released.load(ordering: .acquiring), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
             }
             if last.contains("slow") { try await Task.sleep(for: self.slowDelay) }
