@@ -27,9 +27,8 @@ public final class Lane: Service, Sendable {
     private let queue: BoundedQueue<Job>
     /// Jobs taken and not finished.
     private let admitted = Atomic<Int>(0)
-    /// Jobs running now; changed and reported to the gauges under its lock, so that the last
-    /// report is the latest state even when jobs end together.
-    private let inFlight = Mutex<Int>(0)
+    /// Jobs running now.
+    private let inFlight = Atomic<Int>(0)
     private let refused = Atomic<Int>(0)
 
     private let metrics: HubMetrics
@@ -67,17 +66,21 @@ public final class Lane: Service, Sendable {
             admitted.subtract(1, ordering: .relaxed)
             return refuse()
         }
-        adjustRunning(by: 0)
+        reportDepth()
         return true
     }
 
-    /// Changes the running count by `delta` and reports the lane's depth, both under one lock.
-    @discardableResult
-    private func adjustRunning(by delta: Int) -> Int {
-        inFlight.withLock { running in
-            running += delta
-            metrics.laneDepth(lane: name, queued: queue.count, running: running)
-            return running
+    /// Sets the depth gauges, then reads the depth again and sets them again until what was set
+    /// is what is read: when jobs start or end together, whichever report comes last is followed
+    /// by its own check, so the gauges end at the latest state. No lock: a turn's start and end
+    /// never wait for another thread (a contended lock here showed in the open-loop p99).
+    private func reportDepth() {
+        var reported: (queued: Int, running: Int)?
+        for _ in 0..<8 {
+            let now = (queued: queue.count, running: inFlight.load(ordering: .sequentiallyConsistent))
+            if let reported, reported == now { return }
+            metrics.laneDepth(lane: name, queued: now.queued, running: now.running)
+            reported = now
         }
     }
 
@@ -109,7 +112,7 @@ public final class Lane: Service, Sendable {
     /// Jobs waiting to start.
     public var queuedCount: Int { queue.count }
     /// Jobs running now.
-    public var runningCount: Int { inFlight.withLock { $0 } }
+    public var runningCount: Int { inFlight.load(ordering: .relaxed) }
 
     public func run() async {
         await withGracefulShutdownHandler {
@@ -123,10 +126,12 @@ public final class Lane: Service, Sendable {
                     }
                     guard let job = await queue.next() else { break }
                     running += 1
-                    adjustRunning(by: 1)
+                    inFlight.add(1, ordering: .sequentiallyConsistent)
+                    reportDepth()
                     group.addTask {
                         await job()
-                        self.adjustRunning(by: -1)
+                        self.inFlight.subtract(1, ordering: .sequentiallyConsistent)
+                        self.reportDepth()
                     }
                 }
                 await group.waitForAll()
