@@ -561,13 +561,9 @@ enum ImageHub {
         return try #require(answer.json?["lanes"], "\(answer)")
     }
 
-    /// Polls `condition` until it holds (bounded).
+    /// Polls `condition`, a request to the hub, every 20 ms until it holds (bounded).
     static func until(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else { throw Unmet(what: what) }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await eventually(what, timeout: timeout, every: .milliseconds(20), condition)
     }
 
     /// Polls the task until its status is one of `states` (bounded); returns the last status.

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 
-/// Waits (bounded) until `condition` holds.
-func eventually(_ what: String, timeout: Duration = .seconds(5), _ condition: () -> Bool) async throws {
+/// Waits (bounded) until `condition` holds, asking it every `interval` (longer for a condition
+/// that is itself a request to the hub).
+func eventually(
+    _ what: String, timeout: Duration = .seconds(5), every interval: Duration = .milliseconds(5), _ condition: () async throws -> Bool
+) async throws {
     let deadline = ContinuousClock.now + timeout
-    while !condition() {
+    while try await !condition() {
         guard ContinuousClock.now < deadline else { throw Unmet(what: what) }
-        try await Task.sleep(for: .milliseconds(5))
+        try await Task.sleep(for: interval)
     }
 }
 
