@@ -26,11 +26,7 @@ struct CPULaneIsolationTests {
                 let configuration = try TestHub.configuration(upstream: llm, databasePath: TestHub.databasePath(), extra: extra)
                 try await TestHub.run(configuration) { port, _ in
                     let bot = FakeOneBot(selfID: Self.selfID)
-                    try await withThrowingTaskGroup(of: Void.self) { tasks in
-                        tasks.addTask { try await bot.connect(port: port) }
-                        try await bot.waitUntilConnected()
-                        defer { bot.disconnect() }
-
+                    try await bot.whileConnected(port: port) {
                         var index = 0
                         try await ChatLatency.warm(bot, from: &index)
                         let idle = try await ChatLatency.measure(bot, from: &index)

@@ -22,11 +22,7 @@ struct LaneIsolationTests {
                     extra: "llm: { providers: [ { name: fake, base_url: \"\(llm)\", api_key: k, models: [ { name: model-a } ], timeout: 5 } ] }")
                 try await TestHub.run(configuration) { port, _ in
                     let bot = FakeOneBot(selfID: Self.selfID)
-                    try await withThrowingTaskGroup(of: Void.self) { tasks in
-                        tasks.addTask { try await bot.connect(port: port) }
-                        try await bot.waitUntilConnected()
-                        defer { bot.disconnect() }
-
+                    try await bot.whileConnected(port: port) {
                         // Warm up, then chat with the lane idle.
                         var index = 0
                         try await ChatLatency.warm(bot, from: &index)
