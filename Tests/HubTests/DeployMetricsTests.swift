@@ -271,16 +271,10 @@ struct DeployMetricsTests {
     /// The sample names (`name{…} value`, `name value`) and the families (`# TYPE name kind`) of a
     /// scrape, each with the label names its samples carry.
     static func labels(inExposition text: String) -> [String: Set<String>] {
+        let scrape = MetricsScrape(text)
         var labels = [String: Set<String>]()
-        for line in text.split(separator: "\n") {
-            if line.hasPrefix("# TYPE ") {
-                let fields = line.split(separator: " ")
-                if fields.count >= 3 { labels[String(fields[2]), default: []].formUnion([]) }
-            } else if !line.hasPrefix("#"), let end = line.firstIndex(where: { $0 == "{" || $0 == " " }) {
-                let name = String(line[..<end])
-                labels[name, default: []].formUnion(line[end] == "{" ? PromQL.labelNames(inMatchers: line[line.index(after: end)...]) : [])
-            }
-        }
+        for family in scrape.families { labels[family, default: []].formUnion([]) }
+        for sample in scrape.samples { labels[sample.name, default: []].formUnion(sample.labels.keys) }
         return labels
     }
 }
@@ -312,7 +306,7 @@ enum PromQL {
     private static let selector = regex(#"(?<![\w:.])([a-zA-Z_:][a-zA-Z0-9_:]*)?\s*\{"#)
     private static let groupingLabels = regex(#"\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)"#)
 
-    /// The label names of the matchers (or exposition labels) that start `text` and run to its `}`:
+    /// The label names of the matchers that start `text` and run to its `}`:
     /// `a="x", b=~"y"` — names before an operator, values in double quotes with `\` escapes skipped.
     static func labelNames(inMatchers text: Substring) -> Set<String> {
         var names = Set<String>()

@@ -2,6 +2,7 @@
 
 /// One scrape of `/metrics`, read as Prometheus' text format: every sample line
 /// `name{label="value",…} number` as a name, its labels and its value (comments skipped).
+/// ``families`` are the names of its `# TYPE` lines.
 ///
 /// ```swift
 /// let scrape = MetricsScrape(text)
@@ -17,10 +18,17 @@ struct MetricsScrape: Sendable, CustomStringConvertible {
 
     let text: String
     let samples: [Sample]
+    /// The metric families the scrape declares (`# TYPE name kind`), samples or not.
+    let families: [String]
 
     init(_ text: String) {
         self.text = text
-        samples = text.split(separator: "\n").compactMap(Self.sample)
+        let lines = text.split(separator: "\n")
+        samples = lines.compactMap(Self.sample)
+        families = lines.compactMap { line in
+            let fields = line.split(separator: " ")
+            return line.hasPrefix("# TYPE ") && fields.count >= 3 ? String(fields[2]) : nil
+        }
     }
 
     /// The value of the sample named `name` whose labels are exactly `labels`; nil when there is none.
@@ -48,9 +56,26 @@ struct MetricsScrape: Sendable, CustomStringConvertible {
         let series = line[..<space]
         guard let brace = series.firstIndex(of: "{") else { return Sample(name: String(series), labels: [:], value: value) }
         var labels = [String: String]()
-        for match in series[brace...].matches(of: #/([A-Za-z_][A-Za-z0-9_]*)="([^"]*)"/#) {
-            labels[String(match.output.1)] = String(match.output.2)
+        // A value may hold `\"`, `\\` and `\n` (the format's escapes).
+        for match in series[brace...].matches(of: #/([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"/#) {
+            labels[String(match.output.1)] = Self.unescaped(match.output.2)
         }
         return Sample(name: String(series[..<brace]), labels: labels, value: value)
+    }
+
+    private static func unescaped(_ value: Substring) -> String {
+        var text = ""
+        var escaping = false
+        for character in value {
+            if escaping {
+                text.append(character == "n" ? "\n" : character)
+                escaping = false
+            } else if character == "\\" {
+                escaping = true
+            } else {
+                text.append(character)
+            }
+        }
+        return text
     }
 }
