@@ -210,8 +210,8 @@ struct ImageJobsOperationsTests {
                 var ids = [String: String]()
                 // Each answer's position is its place among those waiting when it came.
                 for (priority, position) in [("normal", 1), ("low", 2), ("high", 1)] {
-                    let body = JSONValue.object(["prompt": .string("a \(priority) kite"), "width": 64, "height": 64, "priority": .string(priority)])
-                    let answer = try await ImageHub.call(port, .POST, "/api/v1/image/generate", body: body.compactJSON)
+                    let answer = try await ImageHub.call(
+                        port, .POST, "/api/v1/image/generate", body: ImageHub.body("a \(priority) kite", priority: priority))
                     #expect(answer.status == 202 && answer.json?["position"] == .int(Int64(position)), "\(priority): \(answer)")
                     ids[priority] = try #require(answer.json?["task_id"]?.stringValue)
                 }

@@ -516,8 +516,11 @@ enum ImageHub {
     }
 
     /// `{"prompt": prompt}`, 64×64.
-    static func body(_ prompt: String) -> String {
-        JSONValue.object(["prompt": .string(prompt), "width": 64, "height": 64]).compactJSON
+    /// A small picture's request body, with `priority` when given.
+    static func body(_ prompt: String, priority: String? = nil) -> String {
+        var body: [String: JSONValue] = ["prompt": .string(prompt), "width": 64, "height": 64]
+        if let priority { body["priority"] = .string(priority) }
+        return JSONValue.object(body).compactJSON
     }
 
     static func call(
