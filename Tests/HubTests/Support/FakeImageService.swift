@@ -146,21 +146,30 @@ final class FakeImageService: Sendable {
 
     // MARK: Serving
 
+    /// Reads a generation request and records it: its behaviour (the path's first component), its
+    /// JSON body and prompt, and how many requests for that prompt came before it (`flaky:` fails
+    /// the first).
+    private func receive(
+        _ request: Request, _ context: BasicRequestContext, api: String
+    ) async throws -> (behaviour: String, json: JSONValue?, prompt: String, earlier: Int) {
+        let behaviour = try context.parameters.require("behaviour")
+        let bytes = try await request.body.collect(upTo: 1 << 20)
+        let json = try? JSONValue(parsing: bytes.readableBytesView)
+        let prompt = json?["prompt"]?.stringValue ?? ""
+        let earlier = recorded.withLock { recorded in
+            let earlier = recorded.count { $0.prompt == prompt }
+            recorded.append(Received(behaviour: behaviour, prompt: prompt, authorization: request.headers[.authorization], api: api, body: json))
+            return earlier
+        }
+        return (behaviour, json, prompt, earlier)
+    }
+
     /// Runs the service for the duration of `body`, passing its address (`http://127.0.0.1:<port>`);
     /// a provider's `base_url` is that plus `/<behaviour>/v1`.
     func run<T: Sendable>(_ body: @Sendable (String) async throws -> T) async throws -> T {
         let router = Router()
         router.post("/:behaviour/v1/images/generations") { request, context -> Response in
-            let behaviour = try context.parameters.require("behaviour")
-            let bytes = try await request.body.collect(upTo: 1 << 20)
-            let json = try? JSONValue(parsing: bytes.readableBytesView)
-            let prompt = json?["prompt"]?.stringValue ?? ""
-            // How many requests for this prompt came before this one (`flaky:` fails the first).
-            let earlier = self.recorded.withLock { recorded in
-                let earlier = recorded.count { $0.prompt == prompt }
-                recorded.append(Received(behaviour: behaviour, prompt: prompt, authorization: request.headers[.authorization], body: json))
-                return earlier
-            }
+            let (behaviour, json, prompt, earlier) = try await self.receive(request, context, api: "openai")
             self.inFlight.add(1, ordering: .acquiringAndReleasing)
             defer { self.inFlight.subtract(1, ordering: .acquiringAndReleasing) }
             try await self.wait(while: { self.holding.load(ordering: .acquiring) }, atMost: .seconds(30))
@@ -193,13 +202,7 @@ final class FakeImageService: Sendable {
             return Response.json(.ok, ["created": 1_717_000_000, "data": .array(Array(repeating: ["b64_json": picture], count: count))])
         }
         router.post("/:behaviour/sdapi/v1/txt2img") { request, context -> Response in
-            let behaviour = try context.parameters.require("behaviour")
-            let bytes = try await request.body.collect(upTo: 1 << 20)
-            let json = try? JSONValue(parsing: bytes.readableBytesView)
-            let prompt = json?["prompt"]?.stringValue ?? ""
-            self.recorded.withLock {
-                $0.append(Received(behaviour: behaviour, prompt: prompt, authorization: request.headers[.authorization], api: "sdwebui", body: json))
-            }
+            let (behaviour, json, prompt, _) = try await self.receive(request, context, api: "sdwebui")
             try await self.wait(while: { self.holding.load(ordering: .acquiring) }, atMost: .seconds(30))
             switch behaviour {
             case "ok":
