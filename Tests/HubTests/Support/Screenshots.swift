@@ -7,14 +7,13 @@ import Testing
 enum Screenshots {
     /// The width and height in a PNG file's header; nil when the file is missing, empty, not a PNG
     /// or of no size.
+    /// Read as the hub reads a generated picture (``GeneratedImage``: format from the magic bytes,
+    /// size from the header).
     static func pngSize(atPath path: String) -> (width: Int, height: Int)? {
-        guard let data = FileManager.default.contents(atPath: path), data.count >= 24 else { return nil }
-        let header = [UInt8](data.prefix(24))
-        let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        guard header.starts(with: signature), header[12..<16].elementsEqual("IHDR".utf8) else { return nil }
-        let width = header[16..<20].reduce(0) { $0 << 8 | Int($1) }
-        let height = header[20..<24].reduce(0) { $0 << 8 | Int($1) }
-        return width > 0 && height > 0 ? (width, height) : nil
+        guard let data = FileManager.default.contents(atPath: path), let image = GeneratedImage(bytes: Array(data)), image.format == .png,
+            let width = image.width, let height = image.height, width > 0, height > 0
+        else { return nil }
+        return (width, height)
     }
 
     /// Prints every screenshot the script listed, so the test's output names them, and expects
