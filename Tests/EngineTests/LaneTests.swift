@@ -78,7 +78,7 @@ private final class ConcurrencyProbe: Sendable {
     }
 
     /// The gauges follow the lane: a queued job shows at once, and when many jobs end together the
-    /// last report is the latest state (each end is counted and reported under one lock).
+    /// last report is the latest state (each report is read back and repeated until it agrees).
     @Test func theDepthGaugesFollowTheLaneWhenJobsEndTogether() async throws {
         let recorded = TestMetrics()
         let lane = Lane(name: "test", maxConcurrent: 16, queueLimit: 100, metrics: HubMetrics(factory: recorded))
